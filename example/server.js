@@ -1,0 +1,128 @@
+// The actionhero-ws example: an Express app with Actionhero's WebSocket server, chat rooms,
+// generated browser client and a chat page.
+//
+//   npm start                                  # http://localhost:8080/
+//   PORT=3000 REDIS_URL=redis://127.0.0.1:6379 COOKIE_SECRET=s3cret npm start
+//
+// Environment: PORT (default 8080; 0 picks a free port), HOST (default: all interfaces),
+// REDIS_URL (optional; without it chat rooms live in an embedded in-memory store, which is
+// fine for one process), COOKIE_SECRET (optional; signs the fingerprint cookie).
+
+import { fileURLToPath } from "node:url";
+import express from "express";
+import { actionheroWs } from "actionhero-ws"; // this package, via its exports map
+
+import { randomNumber } from "./actions/randomNumber.js";
+import { status } from "./actions/status.js";
+import { roomsList } from "./actions/roomsList.js";
+
+const port = Number(process.env.PORT ?? 8080);
+const host = process.env.HOST || undefined;
+
+const app = express();
+
+const ws = actionheroWs({
+  redis: process.env.REDIS_URL, // undefined -> embedded store
+  secret: process.env.COOKIE_SECRET, // undefined -> unsigned fingerprint cookie
+  // `status` and `roomsList` read live state from `ws`, which is being created right here,
+  // so they receive a function returning it (called when the action runs, not now).
+  actions: [randomNumber, status(() => ws), roomsList(() => ws)],
+  startingChatRooms: { defaultRoom: {}, anotherRoom: {} },
+});
+
+// Tell a room when someone joins or leaves it. `join` runs before the member is added and
+// `leave` before it is removed (also when a connection drops). A throw from `join` would
+// refuse the join and one from `leave` would keep the member in the room, so an
+// announcement that fails is only logged.
+ws.chatRoom.addMiddleware({
+  name: "announce",
+  join: async (connection, room) => {
+    await announce(room, { event: "join", id: connection.id });
+  },
+  leave: async (connection, room) => {
+    await announce(room, { event: "leave", id: connection.id });
+  },
+});
+
+async function announce(room, message) {
+  try {
+    // `{}` as the sender: a server-side broadcast, delivered with `from: "0"`.
+    await ws.chatRoom.broadcast({}, room, message);
+  } catch (err) {
+    console.warn(`could not announce ${message.event} in ${room}: ${err?.message ?? err}`);
+  }
+}
+
+// The middleware: fingerprint cookie, the generated client at
+// /public/javascript/ActionheroWebsocketClient.js (and .min.js), and actions at /api.
+app.use(ws);
+
+// The chat page. Its Content-Security-Policy allows scripts and styles from this origin
+// only, so even a message that slipped into the DOM as HTML could not run script.
+const publicDir = fileURLToPath(new URL("./public/", import.meta.url));
+const csp = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self' http: https: ws: wss:",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join("; ");
+app.use(
+  express.static(publicDir, {
+    setHeaders: (res, file) => {
+      if (file.endsWith(".html")) res.setHeader("Content-Security-Policy", csp);
+    },
+  }),
+);
+
+const server = app.listen(port, host, (err) => {
+  if (err) {
+    console.error(`cannot listen on ${host ?? "*"}:${port}: ${err.message}`);
+    process.exit(1);
+  }
+  const { port: actualPort } = server.address();
+  const shownHost = !host || host === "0.0.0.0" || host === "::" ? "localhost" : host;
+  const store = process.env.REDIS_URL ? "redis" : "embedded store";
+  console.log(`actionhero-ws example (${store}) listening on http://${shownHost}:${actualPort}/`);
+});
+
+// Route WebSocket upgrades and long-polling requests of this server to the realtime layer.
+ws.attach(server);
+
+// Graceful shutdown: stop the realtime layer first (connections, chat store), then the
+// HTTP server. A second signal, or 10 s without finishing, forces the exit.
+let shuttingDown = false;
+async function shutdown(signal) {
+  if (shuttingDown) {
+    console.log(`${signal} again, exiting now`);
+    process.exit(1);
+  }
+  shuttingDown = true;
+  console.log(`${signal} received, shutting down`);
+  setTimeout(() => {
+    console.error("shutdown took longer than 10 s, exiting");
+    process.exit(1);
+  }, 10_000).unref();
+
+  try {
+    await ws.close();
+  } catch (err) {
+    console.error("error while closing actionhero-ws:", err);
+    process.exitCode = 1;
+  }
+  server.close((err) => {
+    if (err && err.code !== "ERR_SERVER_NOT_RUNNING") {
+      console.error("error while closing the http server:", err);
+      process.exitCode = 1;
+    }
+    console.log("bye");
+    process.exit();
+  });
+  server.closeIdleConnections();
+}
+
+process.on("SIGINT", () => shutdown("SIGINT"));
+process.on("SIGTERM", () => shutdown("SIGTERM"));

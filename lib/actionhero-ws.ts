@@ -1,0 +1,341 @@
+/**
+ * `actionheroWs(options)`: composes the parts (store and bus, chat, actions, Primus
+ * transport, HTTP side) and returns them as one Express middleware.
+ */
+import { EventEmitter } from "node:events";
+import { IncomingMessage, ServerResponse, type Server as HttpServer } from "node:http";
+import type { Server as HttpsServer } from "node:https";
+import { Server as NetServer } from "node:net";
+import type Primus from "primus";
+import { resolveOptions, type ActionheroWsOptions, type ResolvedOptions } from "./options.js";
+import { createLogger, type Logger } from "./logger.js";
+import { ActionRegistry } from "./actions/action-registry.js";
+import type { ProcessorState } from "./actions/action-processor.js";
+import { Connection } from "./connection/connection.js";
+import { ConnectionRegistry } from "./connection/connection-registry.js";
+import { ChatRoom } from "./chat/chat-room.js";
+import { FrameHandler } from "./protocol/frame-handler.js";
+import { verbError } from "./protocol/replies.js";
+import { createSocketServer, broadcastFrame } from "./transport/socket-server.js";
+import { generateClient, writeClient, type GeneratedClient } from "./client/client-generator.js";
+import { createHttpSide, type Next } from "./http/express-middleware.js";
+import { createStores } from "./stores/create-stores.js";
+import type { RoomStore } from "./stores/room-store.js";
+import type { MessageBus } from "./stores/message-bus.js";
+import { LivenessSweeper } from "./chat/liveness-sweeper.js";
+
+type AnyServer = HttpServer | HttpsServer;
+
+export interface CloseOptions {
+  /** How long in-flight actions may take to finish before sockets are ended. */
+  timeoutMs?: number;
+}
+
+export interface Stats {
+  nodeId: string;
+  connections: number;
+  connectionsByTransport: Record<string, number>;
+  localRooms: number;
+  actionsInFlight: number;
+  store: { kind: "memory" | "redis"; ready: boolean };
+  rateLimited: number;
+  badFrames: number;
+  originRefused: number;
+  pendingRpc: number;
+}
+
+/** The middleware function plus the server-side API. */
+export interface ActionheroWs {
+  (req: IncomingMessage, res: ServerResponse, next: Next): void;
+  /** This node's id in the cluster. */
+  readonly id: string;
+  readonly options: Readonly<ResolvedOptions>;
+  readonly connections: ConnectionRegistry;
+  readonly actions: ActionRegistry;
+  readonly chatRoom: ChatRoom;
+  /** The Primus server once attached. */
+  readonly primus: Primus | undefined;
+  /** Binds the websocket side to this http(s) server; idempotent. */
+  attach(server: AnyServer): ActionheroWs;
+  /** Resolves when the store is connected, starting rooms exist and the client is written. */
+  ready(): Promise<void>;
+  /** Graceful shutdown; never closes the app's http server. Idempotent. */
+  close(options?: CloseOptions): Promise<void>;
+  /** Runs a verb for a connection as Actionhero's `connection.verbs()`. */
+  verbs(connection: Connection, verb: string, words: unknown[]): Promise<unknown>;
+  stats(): Stats;
+  on(event: "error", listener: (error: Error) => void): ActionheroWs;
+  on(event: "connection" | "disconnection", listener: (connection: Connection) => void): ActionheroWs;
+  off(event: string, listener: (...args: never[]) => void): ActionheroWs;
+}
+
+class Runtime extends EventEmitter {
+  readonly options: ResolvedOptions;
+  readonly logger: Logger;
+  readonly connections = new ConnectionRegistry();
+  readonly actions = new ActionRegistry();
+  readonly store: RoomStore;
+  readonly bus: MessageBus;
+  readonly chatRoom: ChatRoom;
+  readonly frames: FrameHandler;
+  readonly counters = { rateLimited: 0, badFrames: 0, originRefused: 0 };
+  readonly inFlight = new Set<Promise<unknown>>();
+  readonly sweeper: LivenessSweeper;
+  primus: Primus | undefined;
+  server: AnyServer | undefined;
+  closing = false;
+  #serverListeners: { request: Function[]; upgrade: Function[] } | undefined;
+  #closed: Promise<void> | undefined;
+  readonly #started: Promise<void>;
+  readonly #client: Promise<GeneratedClient | undefined>;
+  #warnedLazy = false;
+
+  constructor(input: ActionheroWsOptions | undefined) {
+    super();
+    this.options = resolveOptions(input);
+    this.logger = createLogger(this.options.logger);
+    for (const action of this.options.actions) this.actions.add(action);
+    ({ store: this.store, bus: this.bus } = createStores(this.options, this.logger));
+    this.store.on("error", (error: Error) => this.logger.warn({ err: error.message }, "actionhero-ws: store error"));
+    this.bus.on("error", (error: Error) => this.logger.warn({ err: error.message }, "actionhero-ws: bus error"));
+    this.bus.on("resync", () => this.#notifyResync());
+    this.store.on("ready", () => void this.#createStartingRooms());
+
+    this.chatRoom = new ChatRoom({
+      store: this.store,
+      bus: this.bus,
+      connections: this.connections,
+      nodeId: this.options.id,
+      serverToken: this.options.serverToken,
+      rpcTimeout: this.options.rpcTimeout,
+      defaultMiddlewarePriority: this.options.defaultMiddlewarePriority,
+      roomNameBytes: this.options.limits.roomNameBytes,
+      roomsPerConnection: this.options.limits.roomsPerConnection,
+      logger: this.logger,
+      deliver: (members, frame) => {
+        if (this.primus) broadcastFrame(this.primus, members, frame);
+      },
+    });
+    const runtime = this;
+    const processor: ProcessorState = {
+      simultaneousActions: this.options.simultaneousActions,
+      get shuttingDown() {
+        return runtime.closing;
+      },
+      track: (work) => this.#track(work),
+    };
+    this.frames = new FrameHandler({
+      actions: this.actions,
+      chat: this.chatRoom,
+      processor,
+      logger: this.logger,
+      publicDir: this.options.publicDir,
+      maxFileBytes: 10 * 1024 * 1024,
+      messageIdLength: this.options.limits.messageIdLength,
+      messagesPerSecond: this.options.limits.messagesPerSecond,
+      messageBurst: this.options.limits.messageBurst,
+      counters: this.counters,
+    });
+    this.sweeper = new LivenessSweeper(this.store, this.chatRoom, this.logger);
+    this.processor = processor;
+
+    this.#client = this.options.enabled && this.options.clientJsName ? this.#buildClient() : Promise.resolve(undefined);
+    this.#started = this.#start();
+    // Failures reach ready() callers and the `error` event; never an unhandled rejection.
+    this.#started.catch((error: Error) => {
+      this.logger.error({ err: error.message }, "actionhero-ws: start failed");
+      if (this.listenerCount("error") > 0) this.emit("error", error);
+    });
+    this.#client.catch(() => undefined);
+    if (this.options.httpServer) this.attach(this.options.httpServer);
+  }
+
+  readonly processor: ProcessorState;
+
+  async #buildClient(): Promise<GeneratedClient> {
+    const client = await generateClient(this.options);
+    await writeClient(this.options, client);
+    return client;
+  }
+
+  async #start(): Promise<void> {
+    if (!this.options.enabled) return;
+    await Promise.all([this.store.start(), this.bus.start()]);
+    await this.#createStartingRooms();
+    this.sweeper.start();
+    await this.#client;
+  }
+
+  async #createStartingRooms(): Promise<void> {
+    for (const room of Object.keys(this.options.startingChatRooms)) {
+      try {
+        await this.store.addRoom(room);
+      } catch (error) {
+        this.logger.warn({ room, err: String(error) }, "actionhero-ws: could not create a starting room");
+      }
+    }
+  }
+
+  #notifyResync(): void {
+    for (const connection of this.connections.values()) {
+      connection.sendMessage({ context: "api", event: "resync", message: "the server lost its message bus for a moment: messages may have been missed" });
+    }
+  }
+
+  #track<T>(work: Promise<T>): Promise<T> {
+    this.inFlight.add(work);
+    const forget = () => this.inFlight.delete(work);
+    work.then(forget, forget);
+    return work;
+  }
+
+  ready(): Promise<void> {
+    return this.#started;
+  }
+
+  client(): Promise<GeneratedClient | undefined> {
+    return this.#client;
+  }
+
+  attach(server: AnyServer): void {
+    if (!this.options.enabled || this.closing) return;
+    if (!(server instanceof NetServer)) throw new TypeError("actionhero-ws: attach() needs an http or https server");
+    if (this.server === server) return;
+    if (this.server) throw new Error("actionhero-ws: already attached to another server; create one actionheroWs() per server");
+    const before = { request: server.listeners("request"), upgrade: server.listeners("upgrade") };
+    this.server = server;
+    this.primus = createSocketServer(server, this.options, this.logger, {
+      connected: (connection) => this.#connected(connection),
+      data: (connection, data) => void this.frames.handle(connection, data),
+      invalidFrame: (connection, reason) => {
+        this.counters.badFrames++;
+        connection.sendMessage(verbError(new Error(reason), {}, connection.messageId));
+      },
+      isClosing: () => this.closing,
+      counters: this.counters,
+    });
+    this.#serverListeners = before;
+  }
+
+  #connected(connection: Connection): void {
+    if (this.closing) {
+      void connection.destroy({ reconnect: true });
+      return;
+    }
+    this.connections.set(connection.id, connection);
+    connection.cleanupHook = async () => {
+      await this.chatRoom.removeConnection(connection);
+      this.connections.delete(connection.id);
+      this.emit("disconnection", connection);
+    };
+    this.emit("connection", connection);
+    connection.sendMessage({ welcome: this.options.welcomeMessage, context: "api" });
+  }
+
+  /** The safety net: attach from the first HTTP request when the app never called attach(). */
+  lazyAttach(req: IncomingMessage, res: ServerResponse): boolean {
+    const server = (req.socket as { server?: unknown }).server;
+    if (this.server || this.closing || !this.options.enabled || !(server instanceof NetServer)) return false;
+    if (!this.#warnedLazy) {
+      this.#warnedLazy = true;
+      this.logger.warn({}, "actionhero-ws: attached lazily on the first HTTP request; call ws.attach(server) after listen() so the first websocket upgrade is not missed");
+    }
+    this.attach(server as AnyServer);
+    const path = (req.url ?? "/").split("?")[0];
+    if (!path.startsWith(this.options.server.pathname) || !this.primus) return false;
+    // This request went past Primus: hand it over, as Primus would have received it.
+    // Express 5 gives req a getter-only `query` that Primus assigns: back to plain node objects.
+    Object.setPrototypeOf(req, IncomingMessage.prototype);
+    Object.setPrototypeOf(res, ServerResponse.prototype);
+    this.primus.transformer.request(req, res);
+    return true;
+  }
+
+  close(options: CloseOptions = {}): Promise<void> {
+    this.#closed ??= this.#close(options.timeoutMs ?? 10_000);
+    return this.#closed;
+  }
+
+  async #close(timeoutMs: number): Promise<void> {
+    this.closing = true;
+    const deadline = new Promise((resolve) => setTimeout(resolve, timeoutMs).unref());
+    await Promise.race([Promise.allSettled([...this.inFlight]), deadline]);
+    const reconnect = !this.options.destroyClientsOnShutdown;
+    await Promise.allSettled([...this.connections.values()].map((connection) => connection.destroy({ reconnect })));
+    this.sweeper.stop();
+    this.chatRoom.rpc.close();
+    if (this.primus) {
+      const primus = this.primus;
+      // Sparks were ended above; `reconnect: true` here would make Primus close the app's server.
+      await new Promise<void>((resolve) => primus.destroy({ close: false }, () => resolve()));
+      this.#restoreServerListeners();
+    }
+    await this.#started.catch(() => undefined);
+    await Promise.allSettled([this.bus.close(), this.store.close()]);
+  }
+
+  /** Gives the app's server back its own listeners (Primus had put itself in front). */
+  #restoreServerListeners(): void {
+    const server = this.server;
+    const before = this.#serverListeners;
+    if (!server || !before) return;
+    for (const event of ["request", "upgrade"] as const) {
+      server.removeAllListeners(event);
+      for (const listener of before[event]) server.on(event, listener as (...args: unknown[]) => void);
+    }
+  }
+
+  stats(): Stats {
+    return {
+      nodeId: this.options.id,
+      connections: this.connections.size,
+      connectionsByTransport: this.connections.countByTransport(),
+      localRooms: this.chatRoom.local.roomCount,
+      actionsInFlight: this.inFlight.size,
+      store: { kind: this.store.kind, ready: this.store.ready },
+      ...this.counters,
+      pendingRpc: this.chatRoom.rpc.pendingCount,
+    };
+  }
+}
+
+/** Creates the middleware. Throws a TypeError naming the key for an unknown or mistyped option. */
+export function actionheroWs(options?: ActionheroWsOptions): ActionheroWs {
+  const runtime = new Runtime(options);
+  const httpSide = createHttpSide({
+    options: runtime.options,
+    api: { actions: runtime.actions, processor: runtime.processor, maxBodyBytes: runtime.options.server.maxLength, serverName: "actionhero-ws" },
+    client: () => runtime.client(),
+  });
+
+  const middleware = function actionheroWsMiddleware(req: IncomingMessage, res: ServerResponse, next: Next): void {
+    if (runtime.lazyAttach(req, res)) return;
+    void httpSide(req, res, next);
+  } as ActionheroWs;
+
+  Object.defineProperties(middleware, {
+    id: { get: () => runtime.options.id },
+    options: { get: () => runtime.options },
+    connections: { get: () => runtime.connections },
+    actions: { get: () => runtime.actions },
+    chatRoom: { get: () => runtime.chatRoom },
+    primus: { get: () => runtime.primus },
+  });
+  middleware.attach = (server) => {
+    runtime.attach(server);
+    return middleware;
+  };
+  middleware.ready = () => runtime.ready();
+  middleware.close = (closeOptions) => runtime.close(closeOptions);
+  middleware.verbs = (connection, verb, words) => runtime.frames.verbs(connection, verb, words);
+  middleware.stats = () => runtime.stats();
+  middleware.on = ((event: string, listener: (...args: never[]) => void) => {
+    runtime.on(event, listener as (...args: unknown[]) => void);
+    return middleware;
+  }) as ActionheroWs["on"];
+  middleware.off = (event, listener) => {
+    runtime.off(event, listener as (...args: unknown[]) => void);
+    return middleware;
+  };
+  return middleware;
+}

@@ -1,0 +1,43 @@
+/** Actionhero-shaped action definitions. */
+import type { Connection } from "../connection/connection.js";
+
+export type Params = Record<string, unknown>;
+
+export interface ActionInput {
+  required?: boolean;
+  /** A value, or a function of the params computing it. */
+  default?: unknown;
+  /** false -> `Input for parameter "<key>" failed validation!`; a string/Error or a throw -> that message. */
+  validator?: (value: unknown, params: Params) => unknown;
+  /** Runs before the validator; its return value replaces the param. */
+  formatter?: (value: unknown, params: Params) => unknown;
+}
+
+/** Who called: a websocket connection, or an HTTP request to `apiPath`. */
+export interface HttpRequester {
+  id: string;
+  type: "web";
+  fingerprint: string;
+  remoteIP: string;
+  remotePort: number | string;
+}
+
+export interface ActionData {
+  params: Params;
+  connection: Connection | HttpRequester;
+  /** Fill this in (or return an object to merge into it). */
+  response: Record<string, unknown>;
+  /** Set false to send nothing back. */
+  toRender: boolean;
+  actionTemplate: ActionDefinition;
+}
+
+export interface ActionDefinition {
+  name: string;
+  description?: string;
+  version?: number;
+  inputs?: Record<string, ActionInput>;
+  /** Connection types ("websocket", "web") this action refuses. */
+  blockedConnectionTypes?: string[];
+  run(data: ActionData): unknown;
+}

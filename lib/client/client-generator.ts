@@ -1,0 +1,74 @@
+/**
+ * Builds the browser client: the Primus library for the configured transformer plus our
+ * ActionheroWebsocketClient template with its defaults, as `.js` and terser's `.min.js`.
+ * Written to `<publicDir>/<clientJsPath><clientJsName>(.min).js` and served from memory.
+ */
+import { createServer } from "node:http";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import Primus from "primus";
+import { minify } from "terser";
+import type { ResolvedOptions } from "../options.js";
+import { primusOptions } from "../transport/socket-server.js";
+
+const templatePath = fileURLToPath(new URL("../../../lib/client/ActionheroWebsocketClient.js", import.meta.url));
+
+export interface GeneratedClient {
+  js: string;
+  minJs: string;
+}
+
+/** The object literal that replaces `%%DEFAULTS%%`; `window.location.origin` stays an expression. */
+export function clientDefaults(options: ResolvedOptions): string {
+  const { client, clientUrl } = options;
+  const defaults = { ...client, url: "%%URL%%" };
+  // In Node there is no window: leave url unset there so the other defaults still apply.
+  const url = clientUrl === "window.location.origin" ? "(typeof window !== \"undefined\" ? window.location.origin : undefined)" : JSON.stringify(clientUrl);
+  return `return ${JSON.stringify(defaults).replace('"%%URL%%"', url)};`;
+}
+
+/** The Primus library built with the same options as the server (pathname, heartbeat, transformer). */
+function primusLibrary(options: ResolvedOptions): string {
+  const scratch = new Primus(createServer(), { ...primusOptions(options), pingInterval: options.server.pingInterval });
+  try {
+    return scratch.library();
+  } finally {
+    scratch.destroy({ close: false });
+  }
+}
+
+const cache = new Map<string, Promise<GeneratedClient>>();
+
+/** Generates once per distinct configuration in a process (minifying takes a second or two). */
+export function generateClient(options: ResolvedOptions): Promise<GeneratedClient> {
+  const key = JSON.stringify([options.server, options.client, options.clientUrl]);
+  let generated = cache.get(key);
+  if (!generated) {
+    generated = buildClient(options);
+    cache.set(key, generated);
+    generated.catch(() => cache.delete(key));
+  }
+  return generated;
+}
+
+async function buildClient(options: ResolvedOptions): Promise<GeneratedClient> {
+  const template = await readFile(templatePath, "utf8");
+  const client = template.replace("%%DEFAULTS%%", clientDefaults(options));
+  const js = `${primusLibrary(options)}\r\n\r\n\r\n;;;\r\n(function (exports) {\r\n${client}\r\nexports.ActionheroWebsocketClient = ActionheroWebsocketClient;\r\n})(typeof exports === "undefined" ? window : exports);\r\n`;
+  const min = await minify(js, { compress: true, mangle: true, ecma: 5 });
+  if (typeof min.code !== "string") throw new Error("actionhero-ws: minifying the client produced no code");
+  return { js, minJs: min.code };
+}
+
+/** Writes both files atomically (several processes may boot at once). */
+export async function writeClient(options: ResolvedOptions, generated: GeneratedClient): Promise<void> {
+  if (!options.clientJsName) return;
+  const base = join(options.publicDir, options.clientJsPath, options.clientJsName);
+  await mkdir(dirname(base), { recursive: true });
+  for (const [file, body] of [[`${base}.js`, generated.js], [`${base}.min.js`, generated.minJs]] as const) {
+    const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
+    await writeFile(temp, body);
+    await rename(temp, file);
+  }
+}

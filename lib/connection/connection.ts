@@ -1,0 +1,149 @@
+/**
+ * One websocket client, as Actionhero models it. The object is what actions, chat
+ * middleware and `ws.connections` hand to application code.
+ */
+import { randomUUID } from "node:crypto";
+
+export type MessageId = string | number;
+
+/** Anything the server sends; `context` defaults to "response". */
+export interface OutboundMessage {
+  context?: string;
+  messageId?: MessageId;
+  error?: unknown;
+  [key: string]: unknown;
+}
+
+/** What the connection needs from the transport. */
+export interface ConnectionTransport {
+  /** Writes one already-shaped frame. */
+  write(frame: object): void;
+  /** Ends the socket; `reconnect` tells the client whether it may retry. */
+  end(reconnect: boolean): void;
+}
+
+export interface ConnectionInit {
+  fingerprint?: string;
+  remoteIP: string;
+  remotePort: number | string;
+  transport: ConnectionTransport;
+  /** Transport name for stats: "websocket" or "polling". */
+  transportName?: () => string;
+  /** Only for stand-ins of connections on other nodes (swept members). */
+  id?: string;
+}
+
+/** Fields `detailsView` returns, in Actionhero's order. */
+export interface ConnectionDetails {
+  id: string;
+  fingerprint: string;
+  remoteIP: string;
+  remotePort: number | string;
+  params: Record<string, unknown>;
+  connectedAt: number;
+  rooms: string[];
+  totalActions: number;
+  pendingActions: number;
+}
+
+export class Connection {
+  readonly id: string;
+  readonly type = "websocket" as const;
+  readonly fingerprint: string;
+  readonly remoteIP: string;
+  readonly remotePort: number | string;
+  readonly connectedAt = Date.now();
+  readonly canChat = true;
+  rooms: string[] = [];
+  params: Record<string, unknown> = Object.create(null);
+  /** Free space for the application (Actionhero's `connection.session`). */
+  session: Record<string, unknown> = {};
+  /** The latest frame's id: fills `messageId` of replies sent without one. */
+  messageId: MessageId = "0";
+  totalActions = 0;
+  pendingActions = 0;
+  destroyed = false;
+  /** Rooms with a join in flight, so a concurrent duplicate roomAdd is refused. */
+  readonly joining = new Set<string>();
+  readonly #transport: ConnectionTransport;
+  /** Runs once when the connection goes away (the runtime removes it from rooms and the registry). */
+  cleanupHook?: (connection: Connection) => Promise<void>;
+  readonly #transportName?: () => string;
+  #destroying?: Promise<void>;
+
+  constructor(init: ConnectionInit) {
+    this.id = init.id ?? randomUUID();
+    this.fingerprint = init.fingerprint ?? this.id;
+    this.remoteIP = init.remoteIP;
+    this.remotePort = init.remotePort;
+    this.#transport = init.transport;
+    this.#transportName = init.transportName;
+  }
+
+  /** "websocket" or "polling": what the socket runs on right now. */
+  get transport(): string {
+    return this.#transportName?.() ?? "websocket";
+  }
+
+  /**
+   * Sends a message to this client. Without `context` it is a "response"; a response
+   * without `messageId` gets the id of the latest frame (Actionhero's rule). An Error in
+   * `error` is sent as its message.
+   */
+  sendMessage(message: OutboundMessage | string): void {
+    if (this.destroyed) return;
+    const frame: OutboundMessage = typeof message === "string" ? { message } : { ...message };
+    if (!frame.context) frame.context = "response";
+    if (frame.context === "response" && frame.messageId === undefined) frame.messageId = this.messageId;
+    if (frame.error instanceof Error) frame.error = String(frame.error.message);
+    this.#transport.write(frame);
+  }
+
+  details(): ConnectionDetails {
+    return {
+      id: this.id,
+      fingerprint: this.fingerprint,
+      remoteIP: this.remoteIP,
+      remotePort: this.remotePort,
+      params: { ...this.params },
+      connectedAt: this.connectedAt,
+      rooms: [...this.rooms],
+      totalActions: this.totalActions,
+      pendingActions: this.pendingActions,
+    };
+  }
+
+  /**
+   * Ends the socket and leaves every room. `reconnect: false` (the default, like
+   * Actionhero's `destroy()`) tells the client not to retry.
+   */
+  destroy(options: { reconnect?: boolean } = {}): Promise<void> {
+    if (!this.#destroying) {
+      this.#transport.end(options.reconnect ?? false);
+      this.#destroying = this.cleanup();
+    }
+    return this.#destroying;
+  }
+
+  /**
+   * A stand-in for a member whose node died: leave middleware gets a real Connection
+   * object with that id and room, but nothing can be sent through it.
+   */
+  static detached(id: string, rooms: string[]): Connection {
+    const ghost = new Connection({ id, remoteIP: "", remotePort: 0, transport: { write() {}, end() {} } });
+    ghost.rooms = [...rooms];
+    ghost.destroyed = true;
+    return ghost;
+  }
+
+  /** Called when the socket is gone (client left, reaped, or destroy()). */
+  cleanup(): Promise<void> {
+    if (!this.#destroying) {
+      this.#destroying = (async () => {
+        this.destroyed = true;
+        await this.cleanupHook?.(this);
+      })();
+    }
+    return this.#destroying;
+  }
+}

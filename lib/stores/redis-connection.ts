@@ -1,0 +1,325 @@
+/**
+ * One guarded node-redis client. node-redis alone has three behaviours we cannot ship
+ * (reliability-ecosystem.md §2 rows 14-15, §5): `connect()` never settles while Redis is
+ * down, a client without an `error` listener crashes the process, and commands can sit in
+ * the offline queue. This wrapper bounds start-up, always listens for `error`, and makes a
+ * command fail fast with a clear error while the connection is down.
+ *
+ * Events: `error` (Error; logged instead when nobody listens), `ready` (reconnected:
+ * boolean — false after `start()`, true after a lost connection came back), `down` (Error).
+ */
+import { EventEmitter } from "node:events";
+import { createClient, ErrorReply, TimeoutError, type RedisClientOptions } from "redis";
+
+/** The client type we program against (replies in node-redis' default type mapping). */
+export type NodeRedisClient = ReturnType<typeof createClient>;
+
+/**
+ * Any node-redis v6 client instance, whatever its modules, RESP version or type mapping.
+ * Structural on purpose: node-redis' generic client types are invariant, so no single
+ * nominal type accepts every `createClient()` result.
+ */
+export interface NodeRedisClientLike {
+  readonly isOpen: boolean;
+  readonly isReady: boolean;
+  connect(): Promise<unknown>;
+  duplicate(overrides?: Partial<RedisClientOptions>): unknown;
+  on(event: "error", listener: (error: Error) => void): unknown;
+  off(event: "error", listener: (error: Error) => void): unknown;
+}
+
+/** The `redis` option: a URL, node-redis client options, or a client the user owns. */
+export type RedisOption = string | RedisClientOptions | NodeRedisClientLike;
+
+export interface RedisConnectionOptions {
+  /** `start()` rejects when the client is not ready within this time. Default 10000. */
+  startTimeoutMs?: number;
+  /** A command rejects when Redis has not answered within this time. Default 1500. */
+  commandTimeoutMs?: number;
+  /** Where errors go when no `error` listener is attached. Default `console.warn`. */
+  log?: (message: string) => void;
+}
+
+const DEFAULTS = { startTimeoutMs: 10_000, commandTimeoutMs: 1_500 } as const;
+
+/** A command could not run because Redis is unreachable, timed out or the store is closed. */
+export class RedisUnavailableError extends Error {
+  readonly code = "REDIS_UNAVAILABLE";
+  constructor(where: string, reason: string, options?: { cause?: unknown }) {
+    super(`actionhero-ws: Redis unavailable at ${where} (${reason})`, options);
+    this.name = "RedisUnavailableError";
+  }
+}
+
+type State = "idle" | "starting" | "up" | "down" | "failed" | "closed";
+
+export class RedisConnection extends EventEmitter {
+  /** Where the client connects, credentials removed; used in every error message. */
+  readonly where: string;
+  /** true when we created the client and so must quit it; never true for a user's client */
+  readonly owned: boolean;
+  readonly #raw: NodeRedisClient;
+  /** the same client with our command timeout and the default reply types forced */
+  readonly #commands: NodeRedisClient;
+  readonly #options: Required<Omit<RedisConnectionOptions, "log">> & Pick<RedisConnectionOptions, "log">;
+  #state: State = "idle";
+  #lastError: Error | undefined;
+  /** message of the last error forwarded during this outage, to drop retry-loop repeats */
+  #lastForwarded: string | undefined;
+  #startWaiter: (() => void) | undefined;
+
+  /** Wraps `redis` (creating a client for a URL or options). Throws on an invalid value. */
+  static from(redis: RedisOption, options: RedisConnectionOptions = {}): RedisConnection {
+    if (typeof redis === "string") {
+      return new RedisConnection(createOwnedClient({ url: redis }), true, describeUrl(redis), options);
+    }
+    if (isClientInstance(redis)) {
+      // The user's client keeps their offline-queue setting; our guard in run() still
+      // rejects at once while it is not ready.
+      const client = redis as unknown as NodeRedisClient;
+      return new RedisConnection(client, false, describeOptions(client.options), options);
+    }
+    if (redis === null || typeof redis !== "object") {
+      throw new TypeError("actionhero-ws: option `redis` must be a URL string, node-redis client options or a node-redis client");
+    }
+    return new RedisConnection(createOwnedClient(redis), true, describeOptions(redis), options);
+  }
+
+  private constructor(client: NodeRedisClient, owned: boolean, where: string, options: RedisConnectionOptions) {
+    super();
+    this.#raw = client;
+    this.owned = owned;
+    this.where = where;
+    this.#options = {
+      startTimeoutMs: positive(options.startTimeoutMs ?? DEFAULTS.startTimeoutMs, "startTimeoutMs"),
+      commandTimeoutMs: positive(options.commandTimeoutMs ?? DEFAULTS.commandTimeoutMs, "commandTimeoutMs"),
+      log: options.log,
+    };
+    this.#commands = client.withCommandOptions({
+      timeout: this.#options.commandTimeoutMs,
+      typeMapping: {},
+    }) as NodeRedisClient;
+    client.on("error", this.#onError);
+    client.on("ready", this.#onReady);
+    client.on("reconnecting", this.#onConnectionLost);
+    client.on("end", this.#onConnectionLost);
+  }
+
+  /** true when commands can be sent right now */
+  get ready(): boolean {
+    return this.#state === "up" && this.#raw.isReady;
+  }
+
+  /**
+   * Connects (a user's client that is already connected is just adopted). Rejects within
+   * `startTimeoutMs` with a message naming the address and the last socket error; a client
+   * we opened is then destroyed so its retry loop stops.
+   */
+  async start(): Promise<void> {
+    if (this.#state !== "idle") throw new Error(`actionhero-ws: Redis connection already ${this.#state}`);
+    this.#state = "starting";
+    if (this.#raw.isReady) {
+      this.#markUp(false);
+      return;
+    }
+    const weOpen = !this.#raw.isOpen;
+    const connecting = weOpen ? this.#raw.connect() : undefined;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.#startWaiter = resolve;
+        timer = setTimeout(() => reject(this.#startError()), this.#options.startTimeoutMs);
+        // connect() also settles on its own (ready, or the reconnect strategy gave up)
+        connecting?.then(() => resolve(), (error: unknown) => reject(this.#startError(error)));
+      });
+      this.#markUp(false);
+    } catch (error) {
+      this.#state = "failed";
+      if (weOpen) this.#raw.destroy();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      this.#startWaiter = undefined;
+    }
+  }
+
+  /**
+   * Runs one or more commands on the client. Rejects with RedisUnavailableError at once
+   * while disconnected, and after `commandTimeoutMs` when Redis does not answer; an error
+   * reply from Redis (ErrorReply) is passed through unchanged.
+   */
+  async run<T>(command: (client: NodeRedisClient) => Promise<T>): Promise<T> {
+    if (this.#state === "closed") throw new RedisUnavailableError(this.where, "connection closed");
+    if (!this.ready) {
+      const reason = this.#state === "idle" ? "not started" : `not connected: ${reasonOf(this.#lastError)}`;
+      throw new RedisUnavailableError(this.where, reason);
+    }
+    try {
+      return await command(this.#commands);
+    } catch (error) {
+      if (error instanceof ErrorReply) throw error;
+      const reason = error instanceof TimeoutError
+        ? `no answer within ${this.#options.commandTimeoutMs} ms`
+        : reasonOf(error);
+      throw new RedisUnavailableError(this.where, reason, { cause: error });
+    }
+  }
+
+  /** A new connection of our own to the same server (for subscribing), not yet started. */
+  duplicate(): RedisConnection {
+    const copy = this.#raw.duplicate(OWNED_CLIENT_OPTIONS) as NodeRedisClient;
+    return new RedisConnection(copy, true, this.where, this.#options);
+  }
+
+  /** Quits the client when we own it; a user's client is only detached from. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#state === "closed") return;
+    const wasUp = this.#raw.isReady;
+    this.#state = "closed";
+    this.#raw.off("ready", this.#onReady);
+    this.#raw.off("reconnecting", this.#onConnectionLost);
+    this.#raw.off("end", this.#onConnectionLost);
+    if (!this.owned) {
+      this.#raw.off("error", this.#onError);
+      return;
+    }
+    // Our error listener stays on our own client: a late socket error must not crash.
+    if (!this.#raw.isOpen) return;
+    if (!wasUp) {
+      this.#raw.destroy();
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.#raw.destroy();
+        resolve();
+      }, this.#options.commandTimeoutMs);
+    });
+    try {
+      await Promise.race([this.#raw.close(), gaveUp]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #startError(cause?: unknown): Error {
+    const reason = cause instanceof Error ? reasonOf(cause) : reasonOf(this.#lastError);
+    return new Error(
+      `actionhero-ws: could not connect to Redis at ${this.where} within ${this.#options.startTimeoutMs} ms (${reason})`,
+      { cause: cause ?? this.#lastError },
+    );
+  }
+
+  #markUp(reconnected: boolean): void {
+    this.#state = "up";
+    this.#lastForwarded = undefined;
+    this.emit("ready", reconnected);
+  }
+
+  readonly #onError = (error: Error): void => {
+    this.#lastError = error;
+    // During start-up the last error becomes part of start()'s rejection instead.
+    if (this.#state === "starting" || this.#state === "closed" || this.#state === "failed") return;
+    if (this.#state === "up") this.#markDown(error);
+    // While down the retry loop reports the same refusal every ~2 s: forward it once.
+    if (error.message === this.#lastForwarded) return;
+    this.#lastForwarded = error.message;
+    this.#emitError(error);
+  };
+
+  readonly #onReady = (): void => {
+    if (this.#state === "starting") {
+      this.#startWaiter?.();
+    } else if (this.#state === "down") {
+      this.#markUp(true);
+    }
+  };
+
+  readonly #onConnectionLost = (): void => {
+    if (this.#state === "up") this.#markDown(this.#lastError ?? new Error("connection lost"));
+  };
+
+  #markDown(cause: Error): void {
+    this.#state = "down";
+    this.emit("down", cause);
+  }
+
+  #emitError(error: Error): void {
+    if (this.listenerCount("error") > 0) {
+      this.emit("error", error);
+      return;
+    }
+    const log = this.#options.log ?? ((message: string) => console.warn(message));
+    log(`actionhero-ws: Redis error at ${this.where}: ${reasonOf(error)}`);
+  }
+}
+
+/**
+ * Emits `error` on a store/bus when someone listens and logs otherwise: an EventEmitter
+ * throws on an unheard `error`, which would turn a Redis hiccup into a crash.
+ */
+export function emitErrorSafely(emitter: EventEmitter, error: Error, log?: (message: string) => void): void {
+  if (emitter.listenerCount("error") > 0) {
+    emitter.emit("error", error);
+  } else {
+    (log ?? ((message: string) => console.warn(message)))(`actionhero-ws: ${error.message}`);
+  }
+}
+
+/**
+ * Our clients reject a command sent while disconnected instead of queueing it, so a
+ * caller learns at once that Redis is gone (the `run()` guard covers users' clients).
+ */
+const OWNED_CLIENT_OPTIONS = { disableOfflineQueue: true } as const;
+
+function createOwnedClient(options: RedisClientOptions): NodeRedisClient {
+  return createClient({ ...OWNED_CLIENT_OPTIONS, ...options }) as NodeRedisClient;
+}
+
+function isClientInstance(value: unknown): value is NodeRedisClientLike {
+  if (value === null || typeof value !== "object") return false;
+  const candidate = value as Partial<Record<"connect" | "duplicate" | "sendCommand", unknown>>;
+  return typeof candidate.connect === "function" &&
+    typeof candidate.duplicate === "function" &&
+    typeof candidate.sendCommand === "function";
+}
+
+/** The URL without credentials, so error messages can be logged safely. */
+function describeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = "";
+    parsed.password = "";
+    return parsed.toString().replace(/\/$/, "");
+  } catch {
+    return "<invalid Redis URL>";
+  }
+}
+
+function describeOptions(options: { url?: string; socket?: RedisClientOptions["socket"] } | undefined): string {
+  if (options?.url) return describeUrl(options.url);
+  const socket = options?.socket;
+  if (socket && "path" in socket && typeof socket.path === "string") return `unix:${socket.path}`;
+  const host = socket && "host" in socket && typeof socket.host === "string" ? socket.host : "localhost";
+  const port = socket && "port" in socket && typeof socket.port === "number" ? socket.port : 6379;
+  return `redis://${host}:${port}`;
+}
+
+/** A short cause: the socket error code (ECONNREFUSED) when there is one, else the message. */
+function reasonOf(error: unknown): string {
+  if (!(error instanceof Error)) return error === undefined ? "no answer" : String(error);
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string" && code !== "") return code;
+  if (error.message !== "") return error.message;
+  const inner = (error as { errors?: unknown }).errors;
+  if (Array.isArray(inner) && inner.length > 0) return reasonOf(inner[0]);
+  return error.name;
+}
+
+function positive(value: number, name: string): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw new TypeError(`actionhero-ws: option \`${name}\` must be a positive number of milliseconds`);
+  }
+  return value;
+}

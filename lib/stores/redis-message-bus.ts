@@ -1,0 +1,131 @@
+/**
+ * Fan-out between nodes over Redis pub/sub on one channel (default `actionhero`, as
+ * Actionhero). Two connections, because a subscribed connection cannot send commands:
+ * the publisher (the user's client when one is given) and a subscriber of our own.
+ *
+ * Pub/sub is at-most-once: messages published while the subscriber is reconnecting are
+ * lost (ecosystem §2 row 16). We cannot recover them, so we say so: `resync` fires once
+ * the subscription is back, and listeners can refresh whatever state they derive.
+ *
+ * Events: `ready` (started, or both connections back after a loss), `down` (Error),
+ * `resync`, `bad-message` (BadBusMessage), `error` (Error).
+ */
+import { EventEmitter } from "node:events";
+import type { BusMessage, MessageBus } from "./message-bus.js";
+import { badMessage, decodeBusMessage, encodeBusMessage } from "./bus-message-codec.js";
+import {
+  emitErrorSafely,
+  RedisConnection,
+  type RedisConnectionOptions,
+  type RedisOption,
+} from "./redis-connection.js";
+
+export interface RedisMessageBusOptions extends RedisConnectionOptions {
+  /** URL, node-redis options, or a node-redis client you own (used to publish, never quit). */
+  redis: RedisOption;
+  /** Pub/sub channel. Default `actionhero` (Actionhero's `config.general.channel`). */
+  channel?: string;
+}
+
+export class RedisMessageBus extends EventEmitter implements MessageBus {
+  readonly channel: string;
+  readonly #publisher: RedisConnection;
+  readonly #subscriber: RedisConnection;
+  readonly #handlers: Array<(message: BusMessage) => void> = [];
+  readonly #log: ((message: string) => void) | undefined;
+  #started = false;
+  #closed = false;
+  #down = false;
+
+  /** Throws (TypeError) on invalid options; connects only in `start()`. */
+  constructor(options: RedisMessageBusOptions) {
+    super();
+    this.channel = options.channel ?? "actionhero";
+    if (typeof this.channel !== "string" || this.channel === "") {
+      throw new TypeError("actionhero-ws: option `channel` must be a non-empty string");
+    }
+    this.#log = options.log;
+    this.#publisher = RedisConnection.from(options.redis, options);
+    this.#subscriber = this.#publisher.duplicate();
+    for (const connection of [this.#publisher, this.#subscriber]) {
+      connection.on("error", (error: Error) => emitErrorSafely(this, error, this.#log));
+      connection.on("down", (cause: Error) => this.#onDown(cause));
+      connection.on("ready", (reconnected: boolean) => {
+        if (reconnected) this.#onReconnected(connection);
+      });
+    }
+  }
+
+  /** true when both connections are up */
+  get ready(): boolean {
+    return this.#started && !this.#closed && this.#publisher.ready && this.#subscriber.ready;
+  }
+
+  /** Connects both clients and subscribes; rejects within `startTimeoutMs`. */
+  async start(): Promise<void> {
+    if (this.#closed) throw new Error("actionhero-ws: message bus is closed");
+    const results = await Promise.allSettled([this.#publisher.start(), this.#subscriber.start()]);
+    const failed = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
+    try {
+      if (failed) throw failed.reason;
+      await this.#subscriber.run((c) => c.subscribe(this.channel, (raw: string) => this.#receive(raw)));
+    } catch (error) {
+      await Promise.all([this.#publisher.close(), this.#subscriber.close()]);
+      throw error;
+    }
+    this.#started = true;
+    this.emit("ready");
+  }
+
+  /** Quits the subscriber and any client we created; the user's client stays open. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([this.#publisher.close(), this.#subscriber.close()]);
+  }
+
+  /** Rejects fast with RedisUnavailableError while Redis is down; TypeError if not JSON-able. */
+  async publish(message: BusMessage): Promise<void> {
+    if (this.#closed) throw new Error("actionhero-ws: message bus is closed");
+    const raw = encodeBusMessage(message);
+    await this.#publisher.run((c) => c.publish(this.channel, raw));
+  }
+
+  onMessage(handler: (message: BusMessage) => void): void {
+    this.#handlers.push(handler);
+  }
+
+  #receive(raw: string): void {
+    if (this.#closed) return;
+    const decoded = decodeBusMessage(raw);
+    if (!decoded.ok) {
+      this.emit("bad-message", badMessage(decoded.reason, raw));
+      return;
+    }
+    for (const handler of this.#handlers) {
+      try {
+        handler(decoded.message);
+      } catch (error) {
+        // a throwing handler must not break delivery to the others, nor node-redis' parser
+        const wrapped = error instanceof Error ? error : new Error(`message handler threw: ${String(error)}`);
+        emitErrorSafely(this, wrapped, this.#log);
+      }
+    }
+  }
+
+  #onDown(cause: Error): void {
+    if (this.#down || this.#closed) return;
+    this.#down = true;
+    this.emit("down", cause);
+  }
+
+  #onReconnected(connection: RedisConnection): void {
+    if (this.#closed) return;
+    // node-redis resubscribes before it reports ready, so the channel is live again here
+    if (connection === this.#subscriber) this.emit("resync");
+    if (this.#down && this.#publisher.ready && this.#subscriber.ready) {
+      this.#down = false;
+      this.emit("ready");
+    }
+  }
+}

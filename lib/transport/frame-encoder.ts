@@ -1,0 +1,22 @@
+/**
+ * Encodes a frame once for many sparks, byte for byte what `Spark#_write` would send:
+ * Primus's JSON encoder plus its U+2028/U+2029 escaping.
+ */
+import type Primus from "primus";
+
+const u2028 = /\u2028/g;
+const u2029 = /\u2029/g;
+
+/** The encoded packet, or undefined when the encoder is not synchronous (then write per spark). */
+export function encodeOnce(primus: Primus, frame: unknown): string | undefined {
+  let packet: string | undefined;
+  let failed = false;
+  primus.encoder(frame, (err, encoded) => {
+    if (err) failed = true;
+    else packet = encoded;
+  });
+  if (failed || typeof packet !== "string") return undefined;
+  if (packet.includes("\u2028")) packet = packet.replace(u2028, "\\u2028");
+  if (packet.includes("\u2029")) packet = packet.replace(u2029, "\\u2029");
+  return packet;
+}

@@ -1,0 +1,78 @@
+'use strict';
+/* globals io, Primus */
+
+/**
+ * Client half of the socket.io transformer. Primus stringifies this function into the
+ * browser library and into its Node `Socket`, so it must stay self-contained ES5: no
+ * closures over module scope, no imports, nothing a compiler would rewrite.
+ */
+module.exports = function client() {
+  var onmessage = this.emits('incoming::data')
+    , onerror = this.emits('incoming::error')
+    , onopen = this.emits('incoming::open')
+    , onclose = this.emits('incoming::end')
+    , primus = this
+    , socket;
+
+  // The browser library carries the socket.io-client bundle (global `io`); in Node the
+  // module is resolved from the installed packages.
+  var factory = (function factory() {
+    if ('undefined' !== typeof io && io) return io;
+    try { return Primus.requires('socket.io-client'); } catch (e) {}
+    return undefined;
+  })();
+
+  if (!factory) return primus.critical(new Error(
+    'Missing required `socket.io-client` module. ' +
+    'Please run `npm install --save socket.io-client`'
+  ));
+
+  function detach() {
+    if (!socket) return;
+    socket.off('connect', onconnect);
+    socket.off('message', onmessage);
+    socket.off('connect_error', onconnecterror);
+    socket.off('disconnect', ondisconnect);
+    socket.disconnect();
+    socket = null;
+  }
+
+  function onconnect() { onopen(); }
+  function onconnecterror(err) { onerror(err); onclose(); }
+  function ondisconnect() { onclose(); }
+
+  primus.on('outgoing::open', function opening() {
+    detach();
+
+    var opts = primus.uri({ protocol: 'http:', query: true, object: true });
+    var base = (opts.secure ? 'https://' : 'http://') +
+      (opts.auth ? opts.auth + '@' : '') + primus.url.host;
+
+    // socket.io must neither reconnect nor multiplex by itself: Primus's recovery owns
+    // reconnects, and every Primus socket is one socket.io connection.
+    primus.socket = socket = factory(base, primus.merge({}, primus.transport, {
+      path: primus.pathname,
+      query: opts.query,
+      forceNew: true,
+      multiplex: false,
+      reconnection: false,
+      timestampRequests: true,
+      transports: !primus.AVOID_WEBSOCKETS ? ['polling', 'websocket'] : ['polling']
+    }));
+
+    socket.on('connect', onconnect);
+    socket.on('message', onmessage);
+    socket.on('connect_error', onconnecterror);
+    socket.on('disconnect', ondisconnect);
+  });
+
+  primus.on('outgoing::data', function write(message) {
+    if (socket) socket.send(message);
+  });
+
+  primus.on('outgoing::reconnect', function reconnect() {
+    primus.emit('outgoing::open');
+  });
+
+  primus.on('outgoing::end', detach);
+};

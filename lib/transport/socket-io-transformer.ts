@@ -1,0 +1,95 @@
+/**
+ * A Primus transformer on socket.io v4. Primus 8 dropped its own socket.io transformer
+ * (it only ever supported 0.9), so this one is ours: Primus keeps its framing, heartbeats
+ * and client API, socket.io underneath gives long-polling fallback and encode-once rooms.
+ */
+import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import Primus from "primus";
+import { Server as EngineServer } from "engine.io";
+import { Server as SocketIoServer, type Socket } from "socket.io";
+
+const require = createRequire(import.meta.url);
+const client = require("../../../lib/transport/socket-io-client.cjs") as () => void;
+
+let browserLibrary: string | undefined;
+
+/**
+ * socket.io-client's browser bundle, wrapped so that pages with AMD/CommonJS loaders
+ * still get the global `io` the transformer's client half looks for.
+ */
+function socketIoClientLibrary(): string {
+  if (browserLibrary === undefined) {
+    const dir = dirname(require.resolve("socket.io-client/package.json"));
+    const bundle = readFileSync(join(dir, "dist", "socket.io.js"), "utf8")
+      .replace(/\/\/# sourceMappingURL=.*$/m, "");
+    browserLibrary = `(function () { var define, module, exports;\n${bundle}\n}).call(this);`;
+  }
+  return browserLibrary;
+}
+
+/** The spark keeps its socket.io socket so chat rooms can mirror into socket.io rooms. */
+export type SocketIoSpark = Primus.Spark & { socket: Socket | null };
+
+export function createSocketIoTransformer(): Primus.TransformerConstructor {
+  return Primus.Transformer.extend({
+    server(this: Primus.TransformerInstance) {
+      const options = this.primus.options;
+      const engine = new EngineServer({
+        perMessageDeflate: !!options.compression,
+        httpCompression: !!options.compression,
+        maxHttpBufferSize: options.maxLength,
+        ...(options.transport ?? {}),
+      });
+      // Primus owns the http server's listeners, so bind socket.io to a bare engine and
+      // feed it the requests Primus routes to us.
+      const io = new SocketIoServer({ serveClient: false });
+      io.bind(engine);
+      this.service = io;
+
+      io.on("connection", (socket: Socket) => {
+        const request = socket.request;
+        const spark = new this.Spark(
+          request.headers,
+          { remoteAddress: socket.conn.remoteAddress, remotePort: request.socket?.remotePort },
+          socket.handshake.query,
+          socket.id,
+          request,
+          socket,
+        ) as SocketIoSpark;
+        let live: Socket | null = socket;
+        spark.on("outgoing::data", (data: unknown) => live?.send(data));
+        spark.on("outgoing::end", () => live?.disconnect(true));
+        socket.on("message", spark.emits("incoming::data"));
+        socket.on("error", spark.emits("incoming::error"));
+        socket.on(
+          "disconnect",
+          spark.emits("incoming::end", (next) => {
+            live = null;
+            next();
+          }),
+        );
+      });
+
+      this.on("request", (req, res) => engine.handleRequest(req, res));
+      this.on("upgrade", (req, sock, head) => engine.handleUpgrade(req, sock, head));
+      this.once("close", () => {
+        // A polling socket closed by the server waits up to 30 s for the client's next poll
+        // to deliver the close packet; on shutdown nobody will poll again, so finish now.
+        const clients = (engine as unknown as { clients: Record<string, { transport?: { shouldClose?: (() => void) | null } }> }).clients;
+        for (const client of Object.values(clients)) {
+          const finish = client.transport?.shouldClose;
+          if (typeof finish === "function") {
+            client.transport!.shouldClose = null;
+            finish();
+          }
+        }
+        io.close();
+        engine.close();
+      });
+    },
+    client,
+    library: socketIoClientLibrary(),
+  });
+}

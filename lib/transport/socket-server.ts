@@ -1,0 +1,105 @@
+/**
+ * Primus on the app's http(s) server: layers (origin, cookies), one Connection per spark,
+ * inbound frames to the FrameHandler, and encode-once delivery for room broadcasts.
+ */
+import type { Server as HttpServer } from "node:http";
+import type { Server as HttpsServer } from "node:https";
+import Primus from "primus";
+import cookieParser from "cookie-parser";
+import { Connection } from "../connection/connection.js";
+import { fingerprintOf } from "../connection/fingerprint.js";
+import type { ResolvedOptions } from "../options.js";
+import type { Logger } from "../logger.js";
+import { originLayer } from "../http/origin-policy.js";
+import { transformerFor } from "./transformer-choice.js";
+import { encodeOnce } from "./frame-encoder.js";
+
+/** Builds the Primus options from ours (shared by the real server and the client generator). */
+export function primusOptions(options: ResolvedOptions): Primus.Options {
+  const s = options.server;
+  return {
+    pathname: s.pathname,
+    parser: s.parser,
+    transformer: transformerFor(s.transformer),
+    pingInterval: s.pingInterval,
+    maxLength: s.maxLength,
+    compression: s.compression,
+    transport: { ...s.transport },
+    // Our origin layer replaces Primus's CORS; these only matter if someone re-adds it.
+    origins: "",
+    credentials: false,
+    iknowclusterwillbreakconnections: true,
+  };
+}
+
+export interface SocketServerHooks {
+  /** A spark opened: build and register its Connection. */
+  connected(connection: Connection): void;
+  data(connection: Connection, data: unknown): void;
+  /** The spark sent something that is not valid JSON. */
+  invalidFrame(connection: Connection, reason: string): void;
+  isClosing(): boolean;
+  counters: { originRefused: number };
+}
+
+const sparkOf = new WeakMap<Connection, Primus.Spark>();
+
+export function createSocketServer(server: HttpServer | HttpsServer, options: ResolvedOptions, logger: Logger, hooks: SocketServerHooks): Primus {
+  const primus = new Primus(server, primusOptions(options));
+  const cors = primus.indexOfLayer("cors");
+  primus.remove("cors");
+  primus.use("origin", originLayer({
+    origins: options.origins,
+    allowMissingOrigin: options.allowMissingOrigin,
+    logger,
+    onRefused: () => hooks.counters.originRefused++,
+  }), cors);
+  primus.use("cookies", cookieParser(options.secret) as unknown as Primus.Layer, primus.indexOfLayer("authorization"));
+  primus.use("closing", (_req, res, next) => {
+    if (!hooks.isClosing()) return next();
+    // Refuse new sockets while close() drains; clients retry elsewhere.
+    if ("setHeader" in res) {
+      res.statusCode = 503;
+      res.end();
+    } else res.destroy();
+  }, 0);
+
+  primus.on("connection", (spark: Primus.Spark) => {
+    const connection = new Connection({
+      fingerprint: fingerprintOf(spark.request, spark.query, options.cookieKey, options.secret, options.acceptSessionIdQuery),
+      remoteIP: spark.address.ip,
+      remotePort: spark.address.port,
+      transport: {
+        write: (frame) => spark.write(frame),
+        end: (reconnect) => spark.end(undefined, { reconnect }),
+      },
+      transportName: () => transportNameOf(spark),
+    });
+    sparkOf.set(connection, spark);
+    spark.on("data", (data: unknown) => hooks.data(connection, data));
+    spark.on("error", (error: Error) => {
+      hooks.invalidFrame(connection, /decode/i.test(error.message) ? "invalid JSON" : error.message);
+    });
+    spark.on("end", () => void connection.cleanup());
+    hooks.connected(connection);
+  });
+  return primus;
+}
+
+/** Writes one frame to many connections, encoding it once when Primus allows. */
+export function broadcastFrame(primus: Primus, connections: Iterable<Connection>, frame: object): void {
+  const packet = primus.transformers.outgoing.length === 0 ? encodeOnce(primus, frame) : undefined;
+  for (const connection of connections) {
+    const spark = sparkOf.get(connection);
+    if (!spark || connection.destroyed) continue;
+    if (packet === undefined) spark.write(frame);
+    else if (spark.readyState !== primus.Spark.CLOSED) spark.emit("outgoing::data", packet);
+  }
+}
+
+/** "polling" or "websocket": what the spark runs on now (for stats). */
+function transportNameOf(spark: Primus.Spark): string {
+  const socket = spark.socket as { conn?: { transport?: { name?: string } }; transport?: { name?: string } } | null;
+  const name = socket?.conn?.transport?.name ?? socket?.transport?.name;
+  return name === "polling" ? "polling" : "websocket";
+}

@@ -1,0 +1,242 @@
+/**
+ * Redis faults (ecosystem §2 rows 14-16): Redis absent at start, SIGKILLed mid-run, and
+ * restarted. Expected: bounded, clearly worded failures, no crash, and recovery without
+ * anyone calling start() again.
+ */
+import { expect } from "chai";
+import { once } from "node:events";
+import { randomUUID } from "node:crypto";
+import { createClient } from "redis";
+import type { BusMessage, ChatBusMessage } from "../../lib/stores/message-bus.js";
+import { RedisRoomStore } from "../../lib/stores/redis-room-store.js";
+import { RedisMessageBus } from "../../lib/stores/redis-message-bus.js";
+import { RedisConnection } from "../../lib/stores/redis-connection.js";
+import { freePort, startRedisServer, type RedisServer } from "../support/redis-server.js";
+
+const UNAVAILABLE = /^actionhero-ws: Redis unavailable at redis:\/\/127\.0\.0\.1:\d+ \(.+\)$/;
+
+/** Resolves with `event`'s arguments, or rejects after `timeoutMs` naming what was awaited. */
+async function nextEvent(emitter: NodeJS.EventEmitter, event: string, timeoutMs: number): Promise<unknown[]> {
+  try {
+    return await once(emitter, event, { signal: AbortSignal.timeout(timeoutMs) });
+  } catch (error) {
+    throw new Error(`no '${event}' event within ${timeoutMs} ms`, { cause: error });
+  }
+}
+
+/** Awaits a promise that must reject; returns the error and how long it took. */
+async function rejection(promise: Promise<unknown>): Promise<{ error: Error; ms: number }> {
+  const started = Date.now();
+  try {
+    await promise;
+  } catch (error) {
+    return { error: error as Error, ms: Date.now() - started };
+  }
+  throw new Error("expected a rejection, but it resolved");
+}
+
+function chat(n: number): ChatBusMessage {
+  return {
+    messageType: "chat", serverToken: "t", serverId: "s", message: `m${n}`, sentAt: n,
+    connection: { id: "c", room: "lobby" },
+  };
+}
+
+/** Fails the current test on any unhandled rejection or uncaught exception. */
+function guardProcess(): { failures: unknown[]; remove(): void } {
+  const failures: unknown[] = [];
+  const record = (error: unknown): void => {
+    failures.push(error);
+  };
+  process.on("unhandledRejection", record);
+  process.on("uncaughtException", record);
+  return {
+    failures,
+    remove() {
+      process.off("unhandledRejection", record);
+      process.off("uncaughtException", record);
+    },
+  };
+}
+
+describe("Redis faults: Redis not running at start", function () {
+  it("RedisRoomStore.start() rejects within startTimeoutMs with a clear message, then stops retrying", async function () {
+    const port = await freePort();
+    const store = new RedisRoomStore({ redis: `redis://127.0.0.1:${port}`, startTimeoutMs: 1_000 });
+    const errors: Error[] = [];
+    store.on("error", (error: Error) => errors.push(error));
+    const { error, ms } = await rejection(store.start());
+    expect(error.message).to.equal(
+      `actionhero-ws: could not connect to Redis at redis://127.0.0.1:${port} within 1000 ms (ECONNREFUSED)`,
+    );
+    expect(ms).to.be.within(900, 2_000);
+    expect(store.ready).to.equal(false);
+    // the retry loop is stopped: nothing more is reported (and mocha can exit)
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(errors).to.deep.equal([]);
+    await store.close();
+  });
+
+  it("RedisMessageBus.start() rejects the same way", async function () {
+    const port = await freePort();
+    const bus = new RedisMessageBus({ redis: { socket: { host: "127.0.0.1", port } }, startTimeoutMs: 500 });
+    const { error, ms } = await rejection(bus.start());
+    expect(error.message).to.equal(
+      `actionhero-ws: could not connect to Redis at redis://127.0.0.1:${port} within 500 ms (ECONNREFUSED)`,
+    );
+    expect(ms).to.be.within(400, 1_500);
+    await bus.close();
+  });
+
+  it("never puts credentials from the URL into the message", async function () {
+    const port = await freePort();
+    const store = new RedisRoomStore({ redis: `redis://user:secret@127.0.0.1:${port}`, startTimeoutMs: 300 });
+    const { error } = await rejection(store.start());
+    expect(error.message).to.not.include("secret");
+    expect(error.message).to.include(`redis://127.0.0.1:${port}`);
+    await store.close();
+  });
+});
+
+describe("Redis faults: SIGKILL and restart mid-run (needs a redis-server these tests start; SKIPPED, loudly, when REDIS_URL is set)", function () {
+  let server: RedisServer;
+  let store: RedisRoomStore;
+  let bus: RedisMessageBus;
+  let guard: ReturnType<typeof guardProcess>;
+  const received: BusMessage[] = [];
+  const storeEvents: string[] = [];
+  const busEvents: string[] = [];
+
+  before(async function () {
+    server = await startRedisServer();
+    if (!server.canKill) {
+      console.warn("\n  !!! SKIPPED: Redis kill/restart tests need a redis-server they start; REDIS_URL is set.\n");
+      this.skip();
+    }
+    guard = guardProcess();
+    const prefix = `test:${randomUUID()}:`;
+    // no `error` listeners on purpose: a Redis outage must not crash an app that forgot them
+    store = new RedisRoomStore({ redis: server.url, prefix, nodeId: "node-a", log: () => undefined });
+    bus = new RedisMessageBus({ redis: server.url, channel: `test-${randomUUID()}`, log: () => undefined });
+    for (const event of ["ready", "down"]) store.on(event, () => storeEvents.push(event));
+    for (const event of ["ready", "down", "resync"]) bus.on(event, () => busEvents.push(event));
+    bus.onMessage((message) => received.push(message));
+    await Promise.all([store.start(), bus.start()]);
+    await store.addRoom("lobby");
+  });
+
+  after(async function () {
+    guard?.remove();
+    await store?.close();
+    await bus?.close();
+    await server?.stop();
+  });
+
+  afterEach(function () {
+    expect(guard?.failures ?? [], "unhandled rejections / uncaught exceptions").to.deep.equal([]);
+  });
+
+  it("works before the fault", async function () {
+    await bus.publish(chat(1));
+    await waitFor(() => received.length === 1, 2_000, "message 1");
+    expect(await store.roomExists("lobby")).to.equal(true);
+  });
+
+  it("after SIGKILL: reports `down`, and commands reject fast with a clear error", async function () {
+    const storeDown = nextEvent(store, "down", 5_000);
+    const busDown = nextEvent(bus, "down", 5_000);
+    await server.kill();
+    // a command may race the detection: it must fail fast either way
+    for (const attempt of [
+      () => store.addRoom("other"),
+      () => store.members("lobby"),
+      () => store.sweepDeadMembers(),
+      () => bus.publish(chat(2)),
+    ]) {
+      const { error, ms } = await rejection(attempt());
+      expect(error.message).to.match(UNAVAILABLE);
+      expect(ms, error.message).to.be.below(2_000);
+    }
+    await Promise.all([storeDown, busDown]);
+    expect(store.ready).to.equal(false);
+    expect(bus.ready).to.equal(false);
+    // the same, once the clients know Redis is gone: immediate
+    const { error, ms } = await rejection(store.roomExists("lobby"));
+    expect(error.message).to.match(UNAVAILABLE);
+    expect(ms).to.be.below(100);
+  });
+
+  it("stays down without crashing while Redis is away (retry loop errors are absorbed)", async function () {
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(store.ready).to.equal(false);
+  });
+
+  it("after restart: the store is ready again by itself and works", async function () {
+    const storeReady = nextEvent(store, "ready", 10_000);
+    const resync = nextEvent(bus, "resync", 10_000);
+    await server.restart();
+    await Promise.all([storeReady, resync]);
+    expect(store.ready).to.equal(true);
+    // Redis came back empty: the node re-announced itself at once
+    const raw = createClient({ url: server.url });
+    raw.on("error", () => undefined);
+    await raw.connect();
+    try {
+      expect(await raw.exists(store.keys.node("node-a"))).to.equal(1);
+    } finally {
+      await raw.close();
+    }
+    expect(await store.addRoom("lobby")).to.equal(true);
+    expect(await store.roomExists("lobby")).to.equal(true);
+  });
+
+  it("after restart: the bus emitted `resync` and publish/subscribe works again", async function () {
+    await waitFor(() => bus.ready, 10_000, "bus ready");
+    await bus.publish(chat(3));
+    await waitFor(() => received.length === 2, 2_000, "message 3");
+    expect(received.map((m) => (m as ChatBusMessage).sentAt)).to.deep.equal([1, 3]);
+    expect(busEvents).to.deep.equal(["ready", "down", "resync", "ready"]);
+    expect(storeEvents).to.deep.equal(["ready", "down", "ready"]);
+  });
+});
+
+describe("Redis faults: a client the user owns", function () {
+  let server: RedisServer;
+
+  before(async function () {
+    server = await startRedisServer();
+  });
+  after(async function () {
+    await server?.stop();
+  });
+
+  it("gets an error listener, is never quit, and its subscriber duplicate is", async function () {
+    const client = createClient({ url: server.url });
+    expect(client.listenerCount("error")).to.equal(0);
+    await client.connect();
+    const bus = new RedisMessageBus({ redis: client, channel: `test-${randomUUID()}` });
+    expect(client.listenerCount("error")).to.equal(1);
+    const got: BusMessage[] = [];
+    bus.onMessage((m) => got.push(m));
+    await bus.start();
+    await bus.publish(chat(1));
+    await waitFor(() => got.length === 1, 2_000, "message");
+    await bus.close();
+    expect(client.isOpen, "the user's client is still open").to.equal(true);
+    expect(await client.ping()).to.equal("PONG");
+    expect(client.listenerCount("error"), "our listener is removed on close").to.equal(0);
+    await client.close();
+  });
+
+  it("rejects a value that is not a URL, options or a client", function () {
+    expect(() => RedisConnection.from(42 as unknown as string)).to.throw(TypeError, /option `redis`/);
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
