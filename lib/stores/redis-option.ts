@@ -1,4 +1,1 @@
-import type { RedisClientOptions, RedisClientType } from "redis";
-
-/** What `redis:` accepts: a URL, node-redis client options, or a client the app created. */
-export type RedisOption = string | RedisClientOptions | RedisClientType;
+export type { RedisOption } from "./redis-connection.js";

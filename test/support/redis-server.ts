@@ -75,6 +75,8 @@ class LocalRedisServer implements RedisServer {
       "--save", "",
       "--appendonly", "no",
       "--dir", this.dir,
+      // lets tests stall the server with DEBUG SLEEP (loopback clients only)
+      "--enable-debug-command", "local",
     ], { stdio: ["ignore", "pipe", "pipe"] });
     this.#child = child;
     this.#output = "";
