@@ -49,15 +49,17 @@ module.exports = function client() {
       (opts.auth ? opts.auth + '@' : '') + primus.url.host;
 
     // socket.io must neither reconnect nor multiplex by itself: Primus's recovery owns
-    // reconnects, and every Primus socket is one socket.io connection.
-    primus.socket = socket = factory(base, primus.merge({}, primus.transport, {
+    // reconnects, and every Primus socket is one socket.io connection. `transport` may
+    // choose `transports` (e.g. websocket only, for load balancers without stickiness).
+    primus.socket = socket = factory(base, primus.merge({
+      timestampRequests: true,
+      transports: !primus.AVOID_WEBSOCKETS ? ['polling', 'websocket'] : ['polling']
+    }, primus.transport, {
       path: primus.pathname,
       query: opts.query,
       forceNew: true,
       multiplex: false,
-      reconnection: false,
-      timestampRequests: true,
-      transports: !primus.AVOID_WEBSOCKETS ? ['polling', 'websocket'] : ['polling']
+      reconnection: false
     }));
 
     socket.on('connect', onconnect);
