@@ -92,6 +92,12 @@ const server = app.listen(port, host, (err) => {
 // Route WebSocket upgrades and long-polling requests of this server to the realtime layer.
 ws.attach(server);
 
+// The store (Redis when REDIS_URL is set) connects in the background; fail loudly if it can't.
+ws.ready().catch((err) => {
+  console.error(`actionhero-ws could not start: ${err.message}`);
+  process.exit(1);
+});
+
 // Graceful shutdown: stop the realtime layer first (connections, chat store), then the
 // HTTP server. A second signal, or 10 s without finishing, forces the exit.
 let shuttingDown = false;

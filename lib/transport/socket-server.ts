@@ -78,7 +78,10 @@ export function createSocketServer(server: HttpServer | HttpsServer, options: Re
     sparkOf.set(connection, spark);
     spark.on("data", (data: unknown) => hooks.data(connection, data));
     spark.on("error", (error: Error) => {
-      hooks.invalidFrame(connection, /decode/i.test(error.message) ? "invalid JSON" : error.message);
+      // Primus reports undecodable frames as a ParserError here; transport errors also land
+      // here, and those concern the socket, not a frame the client could correct.
+      if (/decode/i.test(error.message)) hooks.invalidFrame(connection, "invalid JSON");
+      else logger.debug({ connection: connection.id, err: error.message }, "actionhero-ws: socket error");
     });
     spark.on("end", () => void connection.cleanup());
     hooks.connected(connection);
