@@ -13,7 +13,7 @@ export function createStores(options: ResolvedOptions, logger: Logger): { store:
   const log = (message: string) => logger.warn(message);
   const common = { redis: options.redis, startTimeoutMs: options.redisStartTimeoutMs, log };
   return {
-    store: new RedisRoomStore({ ...common, prefix: options.redisPrefix, nodeId: options.id }),
+    store: new RedisRoomStore({ ...common, prefix: options.redisPrefix, nodeId: options.id, heartbeatMs: options.heartbeatMs, nodeTtlMs: options.nodeTtlMs }),
     bus: new RedisMessageBus({ ...common, channel: options.channel }),
   };
 }

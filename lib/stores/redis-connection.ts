@@ -9,7 +9,16 @@
  * boolean — false after `start()`, true after a lost connection came back), `down` (Error).
  */
 import { EventEmitter } from "node:events";
-import { createClient, ErrorReply, TimeoutError, type RedisClientOptions } from "redis";
+import { createClient, TimeoutError, type RedisClientOptions } from "redis";
+import {
+  describeOptions,
+  describeUrl,
+  isConnectionError,
+  reasonOf,
+  RedisUnavailableError,
+} from "./redis-errors.js";
+
+export { RedisUnavailableError } from "./redis-errors.js";
 
 /** The client type we program against (replies in node-redis' default type mapping). */
 export type NodeRedisClient = ReturnType<typeof createClient>;
@@ -41,15 +50,6 @@ export interface RedisConnectionOptions {
 }
 
 const DEFAULTS = { startTimeoutMs: 10_000, commandTimeoutMs: 1_500 } as const;
-
-/** A command could not run because Redis is unreachable, timed out or the store is closed. */
-export class RedisUnavailableError extends Error {
-  readonly code = "REDIS_UNAVAILABLE";
-  constructor(where: string, reason: string, options?: { cause?: unknown }) {
-    super(`actionhero-ws: Redis unavailable at ${where} (${reason})`, options);
-    this.name = "RedisUnavailableError";
-  }
-}
 
 type State = "idle" | "starting" | "up" | "down" | "failed" | "closed";
 
@@ -132,9 +132,10 @@ export class RedisConnection extends EventEmitter {
         // connect() also settles on its own (ready, or the reconnect strategy gave up)
         connecting?.then(() => resolve(), (error: unknown) => reject(this.#startError(error)));
       });
+      if (this.#state !== "starting") throw new Error("actionhero-ws: Redis connection closed while starting");
       this.#markUp(false);
     } catch (error) {
-      this.#state = "failed";
+      if (this.#state === "starting") this.#state = "failed";
       if (weOpen) this.#raw.destroy();
       throw error;
     } finally {
@@ -145,8 +146,8 @@ export class RedisConnection extends EventEmitter {
 
   /**
    * Runs one or more commands on the client. Rejects with RedisUnavailableError at once
-   * while disconnected, and after `commandTimeoutMs` when Redis does not answer; an error
-   * reply from Redis (ErrorReply) is passed through unchanged.
+   * while disconnected, and after `commandTimeoutMs` when Redis does not answer; other
+   * errors (an error reply such as WRONGTYPE, a bad argument) pass through unchanged.
    */
   async run<T>(command: (client: NodeRedisClient) => Promise<T>): Promise<T> {
     if (this.#state === "closed") throw new RedisUnavailableError(this.where, "connection closed");
@@ -154,14 +155,25 @@ export class RedisConnection extends EventEmitter {
       const reason = this.#state === "idle" ? "not started" : `not connected: ${reasonOf(this.#lastError)}`;
       throw new RedisUnavailableError(this.where, reason);
     }
+    // node-redis' own command timeout stops once a command is written; a Redis that
+    // stalls (or a peer that vanished without a FIN) would then keep us waiting until TCP
+    // gives up. Our timer bounds the wait; the late reply is still consumed in order.
+    let timer: NodeJS.Timeout | undefined;
     try {
-      return await command(this.#commands);
+      const pending = command(this.#commands);
+      pending.catch(() => undefined);
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new TimeoutError()), this.#options.commandTimeoutMs);
+      });
+      return await Promise.race([pending, late]);
     } catch (error) {
-      if (error instanceof ErrorReply) throw error;
+      if (!isConnectionError(error)) throw error;
       const reason = error instanceof TimeoutError
         ? `no answer within ${this.#options.commandTimeoutMs} ms`
         : reasonOf(error);
       throw new RedisUnavailableError(this.where, reason, { cause: error });
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -246,12 +258,8 @@ export class RedisConnection extends EventEmitter {
   }
 
   #emitError(error: Error): void {
-    if (this.listenerCount("error") > 0) {
-      this.emit("error", error);
-      return;
-    }
-    const log = this.#options.log ?? ((message: string) => console.warn(message));
-    log(`actionhero-ws: Redis error at ${this.where}: ${reasonOf(error)}`);
+    const wrapped = new Error(`actionhero-ws: Redis error at ${this.where} (${reasonOf(error)})`, { cause: error });
+    emitErrorSafely(this, wrapped, this.#options.log);
   }
 }
 
@@ -263,7 +271,8 @@ export function emitErrorSafely(emitter: EventEmitter, error: Error, log?: (mess
   if (emitter.listenerCount("error") > 0) {
     emitter.emit("error", error);
   } else {
-    (log ?? ((message: string) => console.warn(message)))(`actionhero-ws: ${error.message}`);
+    const message = error.message.startsWith("actionhero-ws:") ? error.message : `actionhero-ws: ${error.message}`;
+    (log ?? ((text: string) => console.warn(text)))(message);
   }
 }
 
@@ -283,38 +292,6 @@ function isClientInstance(value: unknown): value is NodeRedisClientLike {
   return typeof candidate.connect === "function" &&
     typeof candidate.duplicate === "function" &&
     typeof candidate.sendCommand === "function";
-}
-
-/** The URL without credentials, so error messages can be logged safely. */
-function describeUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = "";
-    parsed.password = "";
-    return parsed.toString().replace(/\/$/, "");
-  } catch {
-    return "<invalid Redis URL>";
-  }
-}
-
-function describeOptions(options: { url?: string; socket?: RedisClientOptions["socket"] } | undefined): string {
-  if (options?.url) return describeUrl(options.url);
-  const socket = options?.socket;
-  if (socket && "path" in socket && typeof socket.path === "string") return `unix:${socket.path}`;
-  const host = socket && "host" in socket && typeof socket.host === "string" ? socket.host : "localhost";
-  const port = socket && "port" in socket && typeof socket.port === "number" ? socket.port : 6379;
-  return `redis://${host}:${port}`;
-}
-
-/** A short cause: the socket error code (ECONNREFUSED) when there is one, else the message. */
-function reasonOf(error: unknown): string {
-  if (!(error instanceof Error)) return error === undefined ? "no answer" : String(error);
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === "string" && code !== "") return code;
-  if (error.message !== "") return error.message;
-  const inner = (error as { errors?: unknown }).errors;
-  if (Array.isArray(inner) && inner.length > 0) return reasonOf(inner[0]);
-  return error.name;
 }
 
 function positive(value: number, name: string): number {

@@ -113,6 +113,10 @@ describe("RedisRoomStore liveness: ghost members of dead nodes", function () {
   afterEach(async function () {
     await Promise.all(children.splice(0).map(crash));
     await Promise.all(stores.splice(0).map((s) => s.close()));
+    // REDIS_URL may point at a shared server: leave nothing behind (our prefix has no glob characters)
+    const left: string[] = [];
+    for await (const batch of raw.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) left.push(...batch);
+    if (left.length > 0) await raw.del(left);
   });
 
   async function node(nodeId: string, extra: Partial<ConstructorParameters<typeof RedisRoomStore>[0]> = {}): Promise<RedisRoomStore> {

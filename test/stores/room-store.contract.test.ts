@@ -22,6 +22,8 @@ interface Harness {
   /** Redis only: every key in the store's namespace, for exact-layout checks */
   keysOf?(store: RoomStore): Promise<string[]>;
   raw?(): RawClient;
+  /** removes what a test left behind (REDIS_URL may point at a shared server) */
+  cleanup?(store: RoomStore): Promise<void>;
 }
 
 const ODD_ROOM_NAMES: Array<[label: string, room: string]> = [
@@ -55,7 +57,10 @@ function roomStoreContract(harness: Harness): void {
       opened.push(store);
     });
     afterEach(async function () {
-      await Promise.all(opened.splice(0).map((s) => s.close()));
+      await Promise.all(opened.splice(0).map(async (s) => {
+        await s.close();
+        await harness.cleanup?.(s);
+      }));
     });
 
     it("is ready after start", function () {
@@ -218,6 +223,10 @@ roomStoreContract({
     return found;
   },
   raw: () => raw,
+  async cleanup(store) {
+    const keys = await this.keysOf!(store);
+    if (keys.length > 0) await raw.del(keys);
+  },
 });
 
 describe("RedisRoomStore options", function () {
