@@ -6,7 +6,9 @@
 //
 // Environment: PORT (default 8080; 0 picks a free port), HOST (default: all interfaces),
 // REDIS_URL (optional; without it chat rooms live in an embedded in-memory store, which is
-// fine for one process), COOKIE_SECRET (optional; signs the fingerprint cookie).
+// fine for one process), COOKIE_SECRET (optional; signs the fingerprint cookie),
+// DESTROY_CLIENTS_ON_SHUTDOWN=true (on shutdown, tell the pages to stay closed instead of
+// reconnecting).
 
 import { fileURLToPath } from "node:url";
 import express from "express";
@@ -28,6 +30,7 @@ const ws = actionheroWs({
   // so they receive a function returning it (called when the action runs, not now).
   actions: [randomNumber, status(() => ws), roomsList(() => ws)],
   startingChatRooms: { defaultRoom: {}, anotherRoom: {} },
+  destroyClientsOnShutdown: process.env.DESTROY_CLIENTS_ON_SHUTDOWN === "true",
 });
 
 // Tell a room when someone joins or leaves it. `join` runs before the member is added and
