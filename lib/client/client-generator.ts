@@ -8,7 +8,7 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Primus from "primus";
-import { minify } from "terser";
+import { Worker } from "node:worker_threads";
 import type { ResolvedOptions } from "../options.js";
 import { primusOptions } from "../transport/socket-server.js";
 
@@ -56,9 +56,19 @@ async function buildClient(options: ResolvedOptions): Promise<GeneratedClient> {
   const template = await readFile(templatePath, "utf8");
   const client = template.replace("%%DEFAULTS%%", clientDefaults(options));
   const js = `${primusLibrary(options)}\r\n\r\n\r\n;;;\r\n(function (exports) {\r\n${client}\r\nexports.ActionheroWebsocketClient = ActionheroWebsocketClient;\r\n})(typeof exports === "undefined" ? window : exports);\r\n`;
-  const min = await minify(js, { compress: true, mangle: true, ecma: 5 });
-  if (typeof min.code !== "string") throw new Error("actionhero-ws: minifying the client produced no code");
-  return { js, minJs: min.code };
+  return { js, minJs: await minifyInWorker(js) };
+}
+
+/** terser in a worker thread, so a booting server answers requests meanwhile. */
+function minifyInWorker(code: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL("./minify-worker.js", import.meta.url), { workerData: { code } });
+    worker.once("message", (minified: string) => resolve(minified));
+    worker.once("error", (error) => reject(new Error(`actionhero-ws: could not minify the client: ${error.message}`)));
+    worker.once("exit", (exitCode) => {
+      if (exitCode !== 0) reject(new Error(`actionhero-ws: the minifier exited with code ${exitCode}`));
+    });
+  });
 }
 
 /** Writes both files atomically (several processes may boot at once). */
