@@ -3,6 +3,7 @@
  * transport, HTTP side) and returns them as one Express middleware.
  */
 import { EventEmitter } from "node:events";
+import { randomUUID } from "node:crypto";
 import { IncomingMessage, ServerResponse, type Server as HttpServer } from "node:http";
 import type { Server as HttpsServer } from "node:https";
 import { Server as NetServer } from "node:net";
@@ -16,13 +17,16 @@ import { ConnectionRegistry } from "./connection/connection-registry.js";
 import { ChatRoom } from "./chat/chat-room.js";
 import { FrameHandler } from "./protocol/frame-handler.js";
 import { verbError } from "./protocol/replies.js";
-import { createSocketServer, broadcastFrame } from "./transport/socket-server.js";
+import { createSocketServer } from "./transport/socket-server.js";
+import { broadcastToRoom, mirrorJoin, mirrorLeave } from "./transport/room-broadcast.js";
 import { generateClient, writeClient, type GeneratedClient } from "./client/client-generator.js";
 import { createHttpSide, type Next } from "./http/express-middleware.js";
 import { createStores } from "./stores/create-stores.js";
 import type { RoomStore } from "./stores/room-store.js";
 import type { MessageBus } from "./stores/message-bus.js";
 import { LivenessSweeper } from "./chat/liveness-sweeper.js";
+import { RuntimeCounters } from "./stats/counters.js";
+import { registerPrometheusMetrics } from "./stats/prometheus-metrics.js";
 
 type AnyServer = HttpServer | HttpsServer;
 
@@ -34,14 +38,30 @@ export interface CloseOptions {
 export interface Stats {
   nodeId: string;
   connections: number;
+  /** Open connections by transport ("websocket", "polling"). */
   connectionsByTransport: Record<string, number>;
+  /** Rooms with at least one member on this node. */
   localRooms: number;
   actionsInFlight: number;
   store: { kind: "memory" | "redis"; ready: boolean };
+  /** Redis health (store commands and pub/sub bus); null with the embedded store. */
+  redis: { up: boolean; store: boolean; bus: boolean } | null;
+  /** Frames refused by the per-connection rate limit. */
   rateLimited: number;
+  /** Connections closed for flooding. */
+  rateLimitCloses: number;
+  /** Frames refused as malformed. */
   badFrames: number;
+  /** Inbound frames/bodies over `server.maxLength` (websocket closed 1009, polling 413). */
+  oversizedFrames: number;
+  /** Connections closed because their outbound buffer went over `limits.outboundBufferBytes`. */
+  slowConsumerCloses: number;
+  /** Handshakes refused by the origin policy. */
   originRefused: number;
+  /** Message bus subscriber reconnects (clients were sent a `resync` notice). */
+  pubsubReconnects: number;
   pendingRpc: number;
+  closing: boolean;
 }
 
 /** The middleware function plus the server-side API. */
@@ -78,7 +98,7 @@ class Runtime extends EventEmitter {
   readonly bus: MessageBus;
   readonly chatRoom: ChatRoom;
   readonly frames: FrameHandler;
-  readonly counters = { rateLimited: 0, badFrames: 0, originRefused: 0 };
+  readonly counters = new RuntimeCounters();
   readonly inFlight = new Set<Promise<unknown>>();
   readonly sweeper: LivenessSweeper;
   primus: Primus | undefined;
@@ -89,6 +109,8 @@ class Runtime extends EventEmitter {
   readonly #started: Promise<void>;
   readonly #client: Promise<GeneratedClient | undefined>;
   #warnedLazy = false;
+  /** Removes our Prometheus metrics from the user's registry (set once registered). */
+  #unregisterMetrics: (() => void) | undefined;
 
   constructor(input: ActionheroWsOptions | undefined) {
     super();
@@ -98,8 +120,12 @@ class Runtime extends EventEmitter {
     ({ store: this.store, bus: this.bus } = createStores(this.options, this.logger));
     this.store.on("error", (error: Error) => this.logger.warn({ err: error.message }, "actionhero-ws: store error"));
     this.bus.on("error", (error: Error) => this.logger.warn({ err: error.message }, "actionhero-ws: bus error"));
-    this.bus.on("resync", () => this.#notifyResync());
-    this.store.on("ready", () => void this.#createStartingRooms());
+    this.bus.on("resync", () => {
+      this.counters.pubsubReconnects++;
+      this.#notifyResync();
+    });
+    // After a reconnect Redis may be empty: starting rooms first, then our members in them.
+    this.store.on("ready", () => void this.#createStartingRooms().then(() => this.chatRoom.reconcileMembers()));
 
     this.chatRoom = new ChatRoom({
       store: this.store,
@@ -112,9 +138,12 @@ class Runtime extends EventEmitter {
       roomNameBytes: this.options.limits.roomNameBytes,
       roomsPerConnection: this.options.limits.roomsPerConnection,
       logger: this.logger,
-      deliver: (members, frame) => {
-        if (this.primus) broadcastFrame(this.primus, members, frame);
+      deliver: (members, frame, room) => {
+        if (this.primus) broadcastToRoom(this.primus, members, frame, room);
       },
+      // Mirrored into socket.io rooms so a broadcast is encoded once (room-broadcast.ts).
+      onJoin: (connection, room) => mirrorJoin(this.primus, connection, room),
+      onLeave: (connection, room) => mirrorLeave(this.primus, connection, room),
     });
     const runtime = this;
     const processor: ProcessorState = {
@@ -123,6 +152,7 @@ class Runtime extends EventEmitter {
         return runtime.closing;
       },
       track: (work) => this.#track(work),
+      recordAction: (action, kind) => this.counters.action(action, kind),
     };
     this.frames = new FrameHandler({
       actions: this.actions,
@@ -136,7 +166,7 @@ class Runtime extends EventEmitter {
       messageBurst: this.options.limits.messageBurst,
       counters: this.counters,
     });
-    this.sweeper = new LivenessSweeper(this.store, this.chatRoom, this.logger);
+    this.sweeper = new LivenessSweeper(this.store, this.chatRoom, this.logger, this.options.heartbeatMs);
     this.processor = processor;
 
     this.#client = this.options.enabled && this.options.clientJsName ? this.#buildClient() : Promise.resolve(undefined);
@@ -160,10 +190,33 @@ class Runtime extends EventEmitter {
 
   async #start(): Promise<void> {
     if (!this.options.enabled) return;
-    await Promise.all([this.store.start(), this.bus.start()]);
+    await Promise.all([this.store.start(), this.bus.start(), this.#startMetrics()]);
     await this.#createStartingRooms();
     this.sweeper.start();
     await this.#client;
+  }
+
+  async #startMetrics(): Promise<void> {
+    if (!this.options.metrics) return;
+    const unregister = await registerPrometheusMetrics(this.options.metrics, {
+      counters: this.counters,
+      connectionsByTransport: () => this.connections.countByTransport(),
+      actionsInFlight: () => this.inFlight.size,
+      redisUp: () => {
+        const redis = this.#redisHealth();
+        return redis ? Number(redis.up) : undefined;
+      },
+    });
+    // close() may have run while prom-client was loading.
+    if (this.closing) unregister();
+    else this.#unregisterMetrics = unregister;
+  }
+
+  #redisHealth(): Stats["redis"] {
+    if (this.store.kind !== "redis") return null;
+    const store = this.store.ready;
+    const bus = (this.bus as { ready?: boolean }).ready ?? true;
+    return { up: store && bus, store, bus };
   }
 
   async #createStartingRooms(): Promise<void> {
@@ -208,11 +261,29 @@ class Runtime extends EventEmitter {
       connected: (connection) => this.#connected(connection),
       data: (connection, data) => void this.frames.handle(connection, data),
       invalidFrame: (connection, reason) => {
-        this.counters.badFrames++;
-        connection.sendMessage(verbError(new Error(reason), {}, connection.messageId));
+        this.counters.badFrame("invalid_json");
+        // Undecodable: no id to echo, and the last frame's may be a request still in flight.
+        connection.sendMessage(verbError(new Error(reason), {}, randomUUID()));
       },
       isClosing: () => this.closing,
       counters: this.counters,
+      slowConsumer: (connection, queuedBytes) => {
+        this.counters.slowConsumerCloses++;
+        this.logger.warn(
+          { connection: connection.id, remoteIP: connection.remoteIP, reason: "slow consumer", queuedBytes, limitBytes: this.options.limits.outboundBufferBytes },
+          "actionhero-ws: closing a connection that does not read fast enough (outbound buffer over limits.outboundBufferBytes)",
+        );
+      },
+      oversized: (connection, transport) => {
+        this.counters.oversizedFrames++;
+        this.counters.badFrame("too_large");
+        this.logger.warn(
+          { connection: connection?.id ?? null, transport, reason: "frame too large", maxLength: this.options.server.maxLength },
+          transport === "websocket"
+            ? "actionhero-ws: closed a websocket (1009) that sent a frame over server.maxLength"
+            : "actionhero-ws: refused a polling body (413) over server.maxLength",
+        );
+      },
     });
     this.#serverListeners = before;
   }
@@ -258,8 +329,13 @@ class Runtime extends EventEmitter {
 
   async #close(timeoutMs: number): Promise<void> {
     this.closing = true;
-    const deadline = new Promise((resolve) => setTimeout(resolve, timeoutMs).unref());
+    this.#unregisterMetrics?.();
+    this.#unregisterMetrics = undefined;
+    // In-flight actions get up to timeoutMs; one still running then does not hold close().
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)));
     await Promise.race([Promise.allSettled([...this.inFlight]), deadline]);
+    clearTimeout(timer);
     const reconnect = !this.options.destroyClientsOnShutdown;
     await Promise.allSettled([...this.connections.values()].map((connection) => connection.destroy({ reconnect })));
     this.sweeper.stop();
@@ -293,8 +369,10 @@ class Runtime extends EventEmitter {
       localRooms: this.chatRoom.local.roomCount,
       actionsInFlight: this.inFlight.size,
       store: { kind: this.store.kind, ready: this.store.ready },
-      ...this.counters,
+      redis: this.#redisHealth(),
+      ...this.counters.snapshot(),
       pendingRpc: this.chatRoom.rpc.pendingCount,
+      closing: this.closing,
     };
   }
 }

@@ -11,6 +11,7 @@ import type { Server as HttpsServer } from "node:https";
 import type { ActionDefinition } from "./actions/action.js";
 import type { Logger } from "./logger.js";
 import type { RedisOption } from "./stores/redis-option.js";
+import type { MetricsOptions } from "./stats/prometheus-metrics.js";
 
 /** Primus server options (`config.websocket.server` in Actionhero). */
 export interface PrimusServerOptions {
@@ -59,6 +60,10 @@ export interface ActionheroWsOptions {
   redisPrefix?: string;
   /** Milliseconds allowed for Redis to become ready at start. */
   redisStartTimeoutMs?: number;
+  /** Redis store: how often this node refreshes its liveness key and sweeps members of dead nodes. */
+  heartbeatMs?: number;
+  /** Redis store: a node silent this long is dead and its members are removed (> heartbeatMs). */
+  nodeTtlMs?: number;
   /** Signs the fingerprint cookie. */
   secret?: string;
   actions?: ActionDefinition[];
@@ -89,6 +94,8 @@ export interface ActionheroWsOptions {
   id?: string;
   limits?: LimitOptions;
   logger?: Logger;
+  /** Prometheus metrics into this prom-client registry (prom-client is then imported). */
+  metrics?: MetricsOptions;
 }
 
 export interface ResolvedOptions {
@@ -96,6 +103,8 @@ export interface ResolvedOptions {
   redis: RedisOption | undefined;
   redisPrefix: string;
   redisStartTimeoutMs: number;
+  heartbeatMs: number;
+  nodeTtlMs: number;
   secret: string | undefined;
   actions: ActionDefinition[];
   origins: string[] | "*" | undefined;
@@ -120,6 +129,7 @@ export interface ResolvedOptions {
   id: string;
   limits: Required<LimitOptions>;
   logger: Logger | undefined;
+  metrics: MetricsOptions | undefined;
 }
 
 type Check = (value: unknown) => boolean;
@@ -134,6 +144,8 @@ const topLevel: Record<keyof ActionheroWsOptions, [Check, string]> = {
   redis: [(v) => v === undefined || isString(v) || isPlainObject(v), "a Redis URL, client options or a client"],
   redisPrefix: [isString, "a string"],
   redisStartTimeoutMs: [isPositiveInt, "a positive integer"],
+  heartbeatMs: [isPositiveInt, "a positive integer (ms)"],
+  nodeTtlMs: [isPositiveInt, "a positive integer (ms)"],
   secret: [(v) => v === undefined || (isString(v) && (v as string).length > 0), "a non-empty string"],
   actions: [Array.isArray, "an array of action definitions"],
   origins: [(v) => v === undefined || v === "*" || (Array.isArray(v) && v.every(isString)), 'an array of origins or "*"'],
@@ -157,6 +169,12 @@ const topLevel: Record<keyof ActionheroWsOptions, [Check, string]> = {
   id: [(v) => isString(v) && (v as string).length > 0, "a non-empty string"],
   limits: [isPlainObject, "an object"],
   logger: [(v) => isPlainObject(v) && ["debug", "info", "warn", "error"].every((k) => typeof (v as Record<string, unknown>)[k] === "function"), "a logger with debug/info/warn/error"],
+  metrics: [
+    (v) => isPlainObject(v) && isPlainObject((v as MetricsOptions).registry)
+      && typeof (v as MetricsOptions).registry.registerMetric === "function" && typeof (v as MetricsOptions).registry.removeSingleMetric === "function"
+      && ((v as MetricsOptions).prefix === undefined || /^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(String((v as MetricsOptions).prefix))),
+    "{ registry: a prom-client Registry, prefix?: a metric name prefix }",
+  ],
 };
 
 const serverKeys: Record<keyof PrimusServerOptions, [Check, string]> = {
@@ -200,7 +218,11 @@ export function resolveOptions(input: ActionheroWsOptions = {}): ResolvedOptions
   const httpServer = server instanceof NetServer ? (server as HttpServer | HttpsServer) : undefined;
   const primusOptions = httpServer ? {} : ((server ?? {}) as PrimusServerOptions);
   checkKeys("", rest, topLevel);
-  if (server !== undefined && !httpServer) checkKeys("server.", primusOptions, serverKeys);
+  if (server !== undefined && !httpServer) {
+    // `server` is taken out of `rest` above, so its own type is checked here.
+    if (!isPlainObject(server)) throw new TypeError(`actionhero-ws: option "server" must be ${topLevel.server[1]}`);
+    checkKeys("server.", primusOptions, serverKeys);
+  }
   if (input.limits) checkKeys("limits.", input.limits, limitKeys);
   if (input.client) {
     const c = input.client;
@@ -217,12 +239,18 @@ export function resolveOptions(input: ActionheroWsOptions = {}): ResolvedOptions
     }
   });
 
+  const heartbeatMs = input.heartbeatMs ?? 5_000;
+  const nodeTtlMs = input.nodeTtlMs ?? Math.max(15_000, heartbeatMs * 3);
+  if (nodeTtlMs <= heartbeatMs) throw new TypeError('actionhero-ws: option "nodeTtlMs" must be greater than "heartbeatMs"');
+
   const cookieKey = input.cookieKey ?? "sessionID";
   return {
     enabled: input.enabled ?? true,
     redis: input.redis,
     redisPrefix: input.redisPrefix ?? "actionhero:",
     redisStartTimeoutMs: input.redisStartTimeoutMs ?? 10_000,
+    heartbeatMs,
+    nodeTtlMs,
     secret: input.secret,
     actions: input.actions ?? [],
     origins: input.origins,
@@ -262,5 +290,6 @@ export function resolveOptions(input: ActionheroWsOptions = {}): ResolvedOptions
       outboundBufferBytes: input.limits?.outboundBufferBytes ?? 1024 * 1024,
     },
     logger: input.logger,
+    metrics: input.metrics,
   };
 }

@@ -73,7 +73,8 @@ export async function handleApiRequest(
     return send(res, status, { error: error instanceof Error ? error.message : String(error) });
   }
   const merged = { ...Object.fromEntries(url.searchParams), ...body };
-  const forbidden = findForbiddenKey(body);
+  // The query string too: `?__proto__=` must be refused like the same key in a body.
+  const forbidden = findForbiddenKey(merged);
   if (forbidden) return send(res, 400, { error: `key "${forbidden}" is not allowed in params` });
   const params = nullPrototypeCopy(merged);
   if (actionFromPath) params.action = actionFromPath;

@@ -3,15 +3,17 @@
  * (protocol §2). Nothing a client sends can throw out of here: every failure becomes an
  * error frame to that client, and the server goes on serving everyone else.
  */
+import { randomUUID } from "node:crypto";
 import type { Connection, MessageId } from "../connection/connection.js";
 import type { ActionRegistry } from "../actions/action-registry.js";
 import { processAction, type ProcessorState } from "../actions/action-processor.js";
 import type { ChatRoom } from "../chat/chat-room.js";
 import type { Logger } from "../logger.js";
 import { readPublicFile } from "../files/static-file.js";
-import { actionReply, verbError, verbOk } from "./replies.js";
-import { FrameError, asFrameObject, findForbiddenKey, messageIdOf, nullPrototypeCopy } from "./frame-checks.js";
+import { actionReply, closeNotice, verbError, verbOk } from "./replies.js";
+import { FrameError, asFrameObject, findForbiddenKey, maxFrameDepth, messageIdOf, nestedDeeperThan, nullPrototypeCopy } from "./frame-checks.js";
 import { TokenBucket } from "./rate-limiter.js";
+import type { RuntimeCounters } from "../stats/counters.js";
 
 export interface FrameHandlerDeps {
   actions: ActionRegistry;
@@ -23,8 +25,8 @@ export interface FrameHandlerDeps {
   messageIdLength: number;
   messagesPerSecond: number;
   messageBurst: number;
-  /** Counts for stats(). */
-  counters: { rateLimited: number; badFrames: number };
+  /** Counts for stats() and metrics. */
+  counters: RuntimeCounters;
 }
 
 const verbNotAllowed = (verb: unknown) => `verb not found or not allowed (${String(verb)})`;
@@ -37,17 +39,25 @@ export class FrameHandler {
   constructor(private readonly deps: FrameHandlerDeps) {}
 
   async handle(connection: Connection, data: unknown): Promise<void> {
-    let messageId: MessageId = connection.messageId;
+    // A frame without a usable id is answered with a fresh one (as Actionhero does): the
+    // previous frame's id could belong to a request still in flight, whose callback the
+    // client would then fire with this error.
+    // (Made only when needed: a UUID per frame is ~0.3 µs on every round trip.)
+    let messageId: MessageId | undefined;
+    // Frames still arriving after a close (quit, flood, shutdown) are not run.
+    if (connection.destroyed) return;
     try {
       if (!this.#admit(connection, data)) return;
       const frame = asFrameObject(data);
+      this.deps.counters.frame(frame.event);
       const checked = messageIdOf(frame, this.deps.messageIdLength);
       messageId = checked.id;
       connection.messageId = messageId;
       connection.params = Object.create(null);
-      if (checked.error) throw new FrameError(checked.error);
+      if (checked.error) throw new FrameError(checked.error, "message_id");
+      if (nestedDeeperThan(frame, maxFrameDepth)) throw new FrameError(`frame nested deeper than ${maxFrameDepth} levels`, "too_deep");
       const forbidden = findForbiddenKey(frame);
-      if (forbidden) throw new FrameError(`key "${forbidden}" is not allowed in a frame`);
+      if (forbidden) throw new FrameError(`key "${forbidden}" is not allowed in a frame`, "forbidden_key");
 
       const { event: verb, messageId: _ignored, ...rest } = frame;
       if (verb === "action") return await this.#action(connection, rest.params, messageId);
@@ -62,10 +72,10 @@ export class FrameHandler {
         connection.sendMessage(verbError(error, others, messageId));
       }
     } catch (error) {
-      this.deps.counters.badFrames++;
+      this.deps.counters.badFrame(error instanceof FrameError ? error.reason : "other");
       const reason = error instanceof Error ? error.message : String(error);
       this.deps.logger.debug({ connection: connection.id, reason }, "actionhero-ws: bad frame");
-      connection.sendMessage(verbError(new Error(reason), typeof data === "object" ? {} : data, messageId));
+      connection.sendMessage(verbError(new Error(reason), typeof data === "object" ? {} : data, messageId ?? randomUUID()));
     }
   }
 
@@ -109,11 +119,19 @@ export class FrameHandler {
     if (retryAfterMs === 0) return true;
     this.deps.counters.rateLimited++;
     if (bucket.strikes >= strikesToClose) {
-      this.deps.logger.warn({ connection: connection.id, remoteIP: connection.remoteIP }, "actionhero-ws: closing a connection that keeps flooding");
+      const { messagesPerSecond, messageBurst } = this.deps;
+      this.deps.counters.rateLimitCloses++;
+      this.deps.logger.warn(
+        { connection: connection.id, remoteIP: connection.remoteIP, reason: "rate limited", messagesPerSecond, messageBurst },
+        "actionhero-ws: closing a connection that keeps flooding (over limits.messagesPerSecond)",
+      );
+      // The reason goes out before the close (Primus writes in order); the client is told
+      // not to reconnect.
+      connection.sendMessage(closeNotice("rate limited", `closed: more than ${messagesPerSecond} messages per second (burst ${messageBurst}) sustained`));
       void connection.destroy();
       return false;
     }
-    const id = typeof data === "object" && data !== null ? messageIdOf(data as Record<string, unknown>, this.deps.messageIdLength).id : connection.messageId;
+    const id = typeof data === "object" && data !== null ? messageIdOf(data as Record<string, unknown>, this.deps.messageIdLength).id : randomUUID();
     connection.sendMessage({ status: "Error: rate limited", error: "Error: rate limited", retryAfterMs, context: "response", messageId: id });
     return false;
   }

@@ -15,6 +15,9 @@ const client = require("../../../lib/transport/socket-io-client.cjs") as () => v
 
 let browserLibrary: string | undefined;
 
+/** How long shutdown waits for polling clients to fetch the frames queued for them. */
+const drainTimeoutMs = 2000;
+
 /**
  * socket.io-client's browser bundle, wrapped so that pages with AMD/CommonJS loaders
  * still get the global `io` the transformer's client half looks for.
@@ -61,19 +64,34 @@ export function createSocketIoTransformer(): Primus.TransformerConstructor {
         let live: Socket | null = socket;
         spark.on("outgoing::data", (data: unknown) => live?.send(data));
         spark.on("outgoing::end", () => live?.disconnect(true));
-        socket.on("message", spark.emits("incoming::data"));
-        socket.on("error", spark.emits("incoming::error"));
-        socket.on(
-          "disconnect",
-          spark.emits("incoming::end", (next) => {
-            live = null;
-            next();
-          }),
-        );
+        // Plain closures rather than `spark.emits(...)`: that helper copies its arguments
+        // into fresh arrays on every inbound message and keeps three more closures (and
+        // their scopes) per idle connection.
+        socket.on("message", (data: unknown) => spark.emit("incoming::data", data));
+        socket.on("error", (error: unknown) => spark.emit("incoming::error", error));
+        socket.on("disconnect", (reason: unknown) => {
+          live = null;
+          spark.emit("incoming::end", reason);
+        });
       });
 
       this.on("request", (req, res) => engine.handleRequest(req, res));
       this.on("upgrade", (req, sock, head) => engine.handleUpgrade(req, sock, head));
+      // Primus awaits `close` listeners taking a callback before it tears the transformer
+      // down. A polling client between two polls still has frames queued (a last reply,
+      // `primus::server::close`); engine.close() below would discard them, and the client
+      // would take the transport error for a network drop and reconnect. Its next poll
+      // comes at once, so wait for the queues to drain (bounded: a dead client never polls).
+      this.primus.on("close", (_options: unknown, done: () => void) => {
+        const clients = (engine as unknown as { clients: Record<string, { readyState: string; writeBuffer: unknown[] }> }).clients;
+        const deadline = Date.now() + drainTimeoutMs;
+        const check = () => {
+          const queued = Object.values(clients).some((c) => c.readyState !== "closed" && c.writeBuffer.length > 0);
+          if (!queued || Date.now() >= deadline) return done();
+          setTimeout(check, 5);
+        };
+        check();
+      });
       this.once("close", () => {
         // A polling socket closed by the server waits up to 30 s for the client's next poll
         // to deliver the close packet; on shutdown nobody will poll again, so finish now.

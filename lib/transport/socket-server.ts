@@ -13,6 +13,8 @@ import type { Logger } from "../logger.js";
 import { originLayer } from "../http/origin-policy.js";
 import { transformerFor } from "./transformer-choice.js";
 import { encodeOnce } from "./frame-encoder.js";
+import { guardSocket, payloadLimitLayer } from "./socket-limits.js";
+import { trimHandshakeRequest } from "./handshake-trim.js";
 
 /** Builds the Primus options from ours (shared by the real server and the client generator). */
 export function primusOptions(options: ResolvedOptions): Primus.Options {
@@ -40,12 +42,23 @@ export interface SocketServerHooks {
   invalidFrame(connection: Connection, reason: string): void;
   isClosing(): boolean;
   counters: { originRefused: number };
+  /** A socket went over `limits.outboundBufferBytes`; it is being dropped. */
+  slowConsumer?(connection: Connection, queuedBytes: number): void;
+  /** An inbound websocket frame or polling body over `server.maxLength` was refused. */
+  oversized?(connection: Connection | undefined, transport: "websocket" | "polling"): void;
 }
 
 const sparkOf = new WeakMap<Connection, Primus.Spark>();
 
+/** The spark behind a connection of this node (undefined for stand-ins and closed ones). */
+export function sparkFor(connection: Connection): Primus.Spark | undefined {
+  return sparkOf.get(connection);
+}
+
 export function createSocketServer(server: HttpServer | HttpsServer, options: ResolvedOptions, logger: Logger, hooks: SocketServerHooks): Primus {
   const primus = new Primus(server, primusOptions(options));
+  // Primus says "custom" for a transformer constructor; name ours in /primus/spec.
+  (primus as unknown as { spec: Record<string, unknown> }).spec.transformer = options.server.transformer;
   const cors = primus.indexOfLayer("cors");
   primus.remove("cors");
   primus.use("origin", originLayer({
@@ -55,14 +68,24 @@ export function createSocketServer(server: HttpServer | HttpsServer, options: Re
     onRefused: () => hooks.counters.originRefused++,
   }), cors);
   primus.use("cookies", cookieParser(options.secret) as unknown as Primus.Layer, primus.indexOfLayer("authorization"));
-  primus.use("closing", (_req, res, next) => {
+  primus.use("closing", (req, res, next) => {
     if (!hooks.isClosing()) return next();
+    // Requests of an open polling session (`sid`) still pass: they fetch its last replies
+    // and the close notice, and carry the client's goodbye.
+    if (new URL(req.url ?? "/", "http://localhost").searchParams.has("sid")) return next();
     // Refuse new sockets while close() drains; clients retry elsewhere.
     if ("setHeader" in res) {
       res.statusCode = 503;
       res.end();
     } else res.destroy();
   }, 0);
+  primus.use("payload-limit", payloadLimitLayer((req) => {
+    hooks.oversized?.(undefined, "polling");
+    // engine.io answered 413 but keeps the session; its client gives up on it: end it now.
+    const sid = new URL(req.url ?? "/", "http://localhost").searchParams.get("sid");
+    const engine = (primus.transformer.service as { engine?: { clients?: Record<string, { close(discard?: boolean): void }> } } | undefined)?.engine;
+    if (sid && engine?.clients && Object.hasOwn(engine.clients, sid)) engine.clients[sid].close(true);
+  }));
 
   primus.on("connection", (spark: Primus.Spark) => {
     const connection = new Connection({
@@ -76,6 +99,8 @@ export function createSocketServer(server: HttpServer | HttpsServer, options: Re
       transportName: () => transportNameOf(spark),
     });
     sparkOf.set(connection, spark);
+    // The fingerprint is read: the rest of the handshake's parsing only costs memory now.
+    trimHandshakeRequest(spark.request);
     spark.on("data", (data: unknown) => hooks.data(connection, data));
     spark.on("error", (error: Error) => {
       // Primus reports undecodable frames as a ParserError here; transport errors also land
@@ -84,6 +109,11 @@ export function createSocketServer(server: HttpServer | HttpsServer, options: Re
       else logger.debug({ connection: connection.id, err: error.message }, "actionhero-ws: socket error");
     });
     spark.on("end", () => void connection.cleanup());
+    guardSocket(spark, {
+      outboundBufferBytes: options.limits.outboundBufferBytes,
+      slow: (queuedBytes) => hooks.slowConsumer?.(connection, queuedBytes),
+      oversized: () => hooks.oversized?.(connection, "websocket"),
+    });
     hooks.connected(connection);
   });
   return primus;

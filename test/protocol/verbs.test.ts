@@ -29,7 +29,12 @@ for (const transport of ["websocket", "polling"] as const) {
 
     it("sends the welcome frame first, then runs on the expected transport", async () => {
       expect(a.frames[0]).to.deep.equal({ welcome: "Welcome to the actionhero api", context: "api" });
-      const conn = [...ts.ws.connections.values()].find((c) => c.transport === transport);
+      // Clients start on polling and upgrade: give the upgrade a moment before looking.
+      let conn;
+      for (let i = 0; i < 100 && !conn; i++) {
+        conn = [...ts.ws.connections.values()].find((c) => c.transport === transport);
+        if (!conn) await sleep(20);
+      }
       expect(conn, `a connection on ${transport}`).to.not.equal(undefined);
     });
 
