@@ -11,3 +11,4 @@ export type { Logger } from "./logger.js";
 export type { RoomStore, MemberRecord } from "./stores/room-store.js";
 export type { MessageBus, BusMessage } from "./stores/message-bus.js";
 export type { RedisOption } from "./stores/redis-option.js";
+export type { MetricsOptions, MetricsRegistry } from "./stats/prometheus-metrics.js";

@@ -18,7 +18,9 @@ function collect(path, out) {
 
 const roots = process.argv.slice(2).length ? process.argv.slice(2) : ["dist/test"];
 const files = roots.flatMap((root) => collect(root, []));
-const mocha = new Mocha({ timeout: config.timeout, slow: config.slow, reporter: "spec" });
+// Root hooks for every run: an unhandled rejection or exception fails the test it happened in.
+const { mochaHooks } = await import(new URL("../dist/test/support/fail-on-unhandled.js", import.meta.url).href);
+const mocha = new Mocha({ timeout: config.timeout, slow: config.slow, reporter: "spec", rootHooks: mochaHooks });
 for (const file of files) mocha.addFile(file);
 await mocha.loadFilesAsync();
 
@@ -34,4 +36,13 @@ mocha.run((failures) => {
   }, 15000);
   leak.unref();
   console.log(`\n${passes} passed, ${failures} failed${pending ? `, ${pending} skipped` : ""}`);
+  // Mocha keeps swallowing unhandled rejections after the run: one now still fails it.
+  const late = new WeakSet();
+  process.on("unhandledRejection", (reason, promise) => {
+    if (late.has(promise)) return;
+    late.add(promise);
+    console.error("\nunhandled rejection after the run:", reason);
+    console.log(`${passes} passed, ${failures + 1} failed${pending ? `, ${pending} skipped` : ""}`);
+    process.exit(1);
+  });
 });

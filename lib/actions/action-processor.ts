@@ -29,6 +29,8 @@ export interface ProcessorState {
   readonly shuttingDown: boolean;
   /** Tracks in-flight work so close() can wait for it. */
   track<T>(work: Promise<T>): Promise<T>;
+  /** Counts each outcome; `action` is a registered name or "unknown" (bounded for metrics). */
+  recordAction?(action: string, kind: ActionOutcomeKind): void;
 }
 
 /** A thrown Error becomes its message, a string stays, any other value is sent as is. */
@@ -37,7 +39,22 @@ function errorValue(error: unknown): unknown {
   return error;
 }
 
-export async function processAction(
+export function processAction(
+  registry: ActionRegistry,
+  requester: Connection | HttpRequester,
+  received: Params,
+  state: ProcessorState,
+): Promise<ActionOutcome> {
+  const work = runAction(registry, requester, received, state);
+  if (!state.recordAction) return work;
+  return work.then((outcome) => {
+    // Label with the registered name only: client-chosen names must not grow the metrics.
+    state.recordAction?.(registry.get(received.action, received.apiVersion) ? String(received.action) : "unknown", outcome.kind);
+    return outcome;
+  });
+}
+
+async function runAction(
   registry: ActionRegistry,
   requester: Connection | HttpRequester,
   received: Params,

@@ -25,7 +25,10 @@ export class ActionRegistry {
     const versions = this.#byName.get(name);
     if (!versions) return undefined;
     if (apiVersion === undefined || apiVersion === null || apiVersion === "") {
-      return versions.get(Math.max(...versions.keys()));
+      // A loop, not Math.max(...keys()): this runs for every action request.
+      let latest = -Infinity;
+      for (const version of versions.keys()) if (version > latest) latest = version;
+      return versions.get(latest);
     }
     return versions.get(Number(apiVersion));
   }

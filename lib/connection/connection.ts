@@ -14,6 +14,14 @@ export interface OutboundMessage {
   [key: string]: unknown;
 }
 
+/**
+ * A v4 UUID as one flat string. `randomUUID()` returns a tree of ~30 concatenated parts
+ * (about 1 KiB of heap); a connection keeps its id for life, so copy it into one string.
+ */
+function flatUuid(): string {
+  return Buffer.from(randomUUID(), "latin1").toString("latin1");
+}
+
 /** What the connection needs from the transport. */
 export interface ConnectionTransport {
   /** Writes one already-shaped frame. */
@@ -72,7 +80,7 @@ export class Connection {
   #destroying?: Promise<void>;
 
   constructor(init: ConnectionInit) {
-    this.id = init.id ?? randomUUID();
+    this.id = init.id ?? flatUuid();
     this.fingerprint = init.fingerprint ?? this.id;
     this.remoteIP = init.remoteIP;
     this.remotePort = init.remotePort;

@@ -22,13 +22,17 @@ function sameOrigin(origin: string, req: IncomingMessage): boolean {
   }
 }
 
-/** "same" (no CORS headers needed), "cross" (listed: CORS headers), or false (refused). */
-export function judgeOrigin(req: IncomingMessage, options: OriginPolicyOptions): "same" | "cross" | false {
+/**
+ * "same" (no CORS headers needed), "listed" (named in `origins`: CORS with credentials),
+ * "any" (allowed by `origins: "*"`: CORS without credentials, so a page on any site can
+ * connect but its requests carry no cookies of ours), or false (refused).
+ */
+export function judgeOrigin(req: IncomingMessage, options: OriginPolicyOptions): "same" | "listed" | "any" | false {
   const origin = req.headers.origin;
   if (origin === undefined) return options.allowMissingOrigin ? "same" : false;
   if (sameOrigin(origin, req)) return "same";
-  if (options.origins === "*") return "cross";
-  if (options.origins?.includes(origin)) return "cross";
+  if (Array.isArray(options.origins) && options.origins.includes(origin)) return "listed";
+  if (options.origins === "*") return "any";
   return false;
 }
 
@@ -53,10 +57,12 @@ export function originLayer(options: OriginPolicyOptions) {
       }
       return;
     }
-    if (verdict === "cross" && isHttp) {
+    if ((verdict === "listed" || verdict === "any") && isHttp) {
       const response = res as ServerResponse;
       response.setHeader("Access-Control-Allow-Origin", req.headers.origin as string);
-      response.setHeader("Access-Control-Allow-Credentials", "true");
+      // Credentials only for origins the app named: "*" must not let any site read
+      // responses made with our fingerprint cookie (Primus's default did exactly that).
+      if (verdict === "listed") response.setHeader("Access-Control-Allow-Credentials", "true");
       response.setHeader("Vary", "Origin");
       if (req.method === "OPTIONS") {
         response.setHeader("Access-Control-Allow-Methods", "GET,POST,OPTIONS");

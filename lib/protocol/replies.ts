@@ -17,5 +17,24 @@ export function verbError(error: unknown, data: unknown, messageId: MessageId): 
 
 /** Action responses: the response fields flat, then context and messageId. */
 export function actionReply(response: Record<string, unknown>, messageId: MessageId): Record<string, unknown> {
-  return { ...response, context: "response", messageId };
+  // Same result as `{ ...response, context: "response", messageId }`, but V8 (Node 20) takes
+  // a slow path for a spread followed by more keys: ~1.3 µs per reply against ~0.1 µs here
+  // (bench/README.md). A "__proto__" key stays an own data key, as spread would keep it.
+  const frame: Record<string, unknown> = {};
+  for (const key of Object.keys(response)) {
+    if (key === "__proto__") Object.defineProperty(frame, key, { value: response[key], enumerable: true, writable: true, configurable: true });
+    else frame[key] = response[key];
+  }
+  frame.context = "response";
+  frame.messageId = messageId;
+  return frame;
+}
+
+/**
+ * The last frame before the server closes a connection on purpose: `reason` is a short
+ * stable word ("rate limited"), `message` says which limit. The generated client emits it
+ * as an `api` event.
+ */
+export function closeNotice(reason: string, message: string): Record<string, unknown> {
+  return { context: "api", event: "close", reason, message };
 }

@@ -12,7 +12,7 @@ import type { ResolvedOptions } from "../options.js";
 import type { Logger } from "../logger.js";
 import { originLayer } from "../http/origin-policy.js";
 import { transformerFor } from "./transformer-choice.js";
-import { encodeOnce } from "./frame-encoder.js";
+import { encodeOnce, writeFrame } from "./frame-encoder.js";
 import { guardSocket, payloadLimitLayer } from "./socket-limits.js";
 import { trimHandshakeRequest } from "./handshake-trim.js";
 
@@ -93,7 +93,7 @@ export function createSocketServer(server: HttpServer | HttpsServer, options: Re
       remoteIP: spark.address.ip,
       remotePort: spark.address.port,
       transport: {
-        write: (frame) => spark.write(frame),
+        write: (frame) => writeFrame(primus, spark, frame),
         end: (reconnect) => spark.end(undefined, { reconnect }),
       },
       transportName: () => transportNameOf(spark),

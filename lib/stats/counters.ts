@@ -1,0 +1,63 @@
+/**
+ * What this node counts for `ws.stats()` and the optional Prometheus metrics: plain numbers
+ * and small maps, cheap to bump on the hot path, read only when someone asks. Label values
+ * are bounded (known verbs, registered action names, fixed reasons) so a client cannot make
+ * them grow.
+ */
+
+/** Verbs counted by name; anything else a client sends is counted as "other". */
+const knownVerbs = new Set(["action", "file", "roomAdd", "roomLeave", "roomView", "say", "detailsView", "documentation", "quit", "exit"]);
+
+/** Why a frame was refused before it ran (the `reason` label of `ahws_bad_frames_total`). */
+export type BadFrameReason = "invalid_json" | "not_object" | "message_id" | "forbidden_key" | "too_deep" | "too_large" | "other";
+
+export class RuntimeCounters {
+  /** Frames refused by the per-connection token bucket. */
+  rateLimited = 0;
+  /** Connections closed for flooding (the bucket stayed empty). */
+  rateLimitCloses = 0;
+  /** Frames refused as malformed (any reason, see `badFrameReasons`). */
+  badFrames = 0;
+  /** Handshakes refused by the origin policy. */
+  originRefused = 0;
+  /** Connections closed because their outbound buffer went over `limits.outboundBufferBytes`. */
+  slowConsumerCloses = 0;
+  /** Inbound frames or polling bodies over `server.maxLength` (websocket closed 1009, polling 413). */
+  oversizedFrames = 0;
+  /** Times the message bus subscriber came back after a loss (clients got a `resync` notice). */
+  pubsubReconnects = 0;
+  readonly frames = new Map<string, number>();
+  readonly badFrameReasons = new Map<BadFrameReason, number>();
+  /** `${action}\n${status}` -> count. */
+  readonly actions = new Map<string, number>();
+
+  /** One inbound frame that parsed as an object, by verb. */
+  frame(verb: unknown): void {
+    const name = typeof verb === "string" && knownVerbs.has(verb) ? verb : "other";
+    this.frames.set(name, (this.frames.get(name) ?? 0) + 1);
+  }
+
+  badFrame(reason: BadFrameReason): void {
+    this.badFrames++;
+    this.badFrameReasons.set(reason, (this.badFrameReasons.get(reason) ?? 0) + 1);
+  }
+
+  /** `action` must already be bounded (a registered name or "unknown"). */
+  action(action: string, status: string): void {
+    const key = `${action}\n${status}`;
+    this.actions.set(key, (this.actions.get(key) ?? 0) + 1);
+  }
+
+  /** The scalar counts, for `stats()`. */
+  snapshot() {
+    return {
+      rateLimited: this.rateLimited,
+      rateLimitCloses: this.rateLimitCloses,
+      badFrames: this.badFrames,
+      originRefused: this.originRefused,
+      slowConsumerCloses: this.slowConsumerCloses,
+      oversizedFrames: this.oversizedFrames,
+      pubsubReconnects: this.pubsubReconnects,
+    };
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Optional Prometheus metrics. prom-client is an optional peer dependency: it is imported
+ * only when the `metrics` option is given. Every metric reads this node's counters when
+ * the registry is scraped (`collect`), so the hot path never touches prom-client.
+ */
+import type { RuntimeCounters } from "./counters.js";
+
+/** The part of a prom-client `Registry` we use (any copy of prom-client fits). */
+export interface MetricsRegistry {
+  registerMetric(metric: never): void;
+  removeSingleMetric(name: string): void;
+}
+
+export interface MetricsOptions {
+  /** The prom-client registry to register into (e.g. prom-client's default `register`). */
+  registry: MetricsRegistry;
+  /** Prefix of every metric name. Default "ahws_". */
+  prefix?: string;
+}
+
+export interface MetricsSource {
+  counters: RuntimeCounters;
+  connectionsByTransport(): Record<string, number>;
+  actionsInFlight(): number;
+  /** 1 when Redis serves commands and pub/sub, 0 when not; undefined with the embedded store. */
+  redisUp(): number | undefined;
+}
+
+/** Registers the metrics; resolves with a function that removes them again (on close). */
+export async function registerPrometheusMetrics(options: MetricsOptions, source: MetricsSource): Promise<() => void> {
+  let prom: typeof import("prom-client");
+  try {
+    prom = await import("prom-client");
+  } catch (error) {
+    throw new Error(`actionhero-ws: the "metrics" option needs prom-client (npm install prom-client): ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const prefix = options.prefix ?? "ahws_";
+  const registers = [options.registry as unknown as import("prom-client").Registry];
+  const names: string[] = [];
+  const c = source.counters;
+
+  const counter = (name: string, help: string, read: () => number) => {
+    names.push(prefix + name);
+    new prom.Counter({ name: prefix + name, help, registers, collect() { this.reset(); this.inc(read()); } });
+  };
+  const labelled = <L extends string>(name: string, help: string, labelNames: L[], read: () => Iterable<[Record<L, string>, number]>) => {
+    names.push(prefix + name);
+    new prom.Counter({
+      name: prefix + name, help, labelNames, registers,
+      collect() {
+        this.reset();
+        for (const [labels, value] of read()) this.inc(labels, value);
+      },
+    });
+  };
+
+  names.push(`${prefix}connections`);
+  new prom.Gauge({
+    name: `${prefix}connections`, help: "Open websocket connections on this node, by transport", labelNames: ["transport"], registers,
+    collect() {
+      this.reset();
+      for (const [transport, count] of Object.entries(source.connectionsByTransport())) this.set({ transport }, count);
+    },
+  });
+  names.push(`${prefix}actions_in_flight`);
+  new prom.Gauge({ name: `${prefix}actions_in_flight`, help: "Actions running now", registers, collect() { this.set(source.actionsInFlight()); } });
+  labelled("frames_total", "Inbound frames by verb", ["verb"], () => [...c.frames].map(([verb, n]) => [{ verb }, n]));
+  labelled("actions_total", "Actions run, by action and outcome", ["action", "status"], () =>
+    [...c.actions].map(([key, n]) => {
+      const [action, status] = key.split("\n");
+      return [{ action, status }, n];
+    }));
+  labelled("bad_frames_total", "Frames refused as malformed, by reason", ["reason"], () => [...c.badFrameReasons].map(([reason, n]) => [{ reason }, n]));
+  counter("rate_limited_total", "Frames refused by the per-connection rate limit", () => c.rateLimited);
+  counter("rate_limit_closes_total", "Connections closed for flooding", () => c.rateLimitCloses);
+  counter("slow_consumer_closes_total", "Connections closed because their outbound buffer went over the limit", () => c.slowConsumerCloses);
+  counter("oversized_frames_total", "Inbound frames or polling bodies over maxLength", () => c.oversizedFrames);
+  counter("origin_refused_total", "Handshakes refused by the origin policy", () => c.originRefused);
+  counter("pubsub_reconnects_total", "Message bus subscriber reconnects (clients were told to resync)", () => c.pubsubReconnects);
+  if (source.redisUp() !== undefined) {
+    names.push(`${prefix}redis_up`);
+    new prom.Gauge({ name: `${prefix}redis_up`, help: "1 when Redis serves commands and pub/sub", registers, collect() { this.set(source.redisUp() ?? 0); } });
+  }
+
+  return () => {
+    for (const name of names) options.registry.removeSingleMetric(name);
+  };
+}

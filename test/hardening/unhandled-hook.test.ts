@@ -1,0 +1,52 @@
+/**
+ * The run itself: test/run.js loads test/support/fail-on-unhandled.ts for every run, so an
+ * unhandled rejection during a test fails that test, and one after the last test still
+ * fails the run (Mocha alone would swallow both). Checked by running the runner on two
+ * fixture suites in child processes.
+ */
+import { expect } from "chai";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("../../../", import.meta.url));
+
+function runSuite(dir: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ["test/run.js", dir], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`runner still going after 15 s: ${stdout} ${stderr}`));
+    }, 15_000);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const lastLine = (text: string) => text.trim().split("\n").pop();
+
+describe("hardening: unhandled rejections fail the run", function () {
+  this.timeout(30_000);
+
+  it("a rejection during a test fails that test; the following tests still run", async function () {
+    const run = await runSuite("test/fixtures/unhandled-probe");
+    expect(run.code).to.equal(1);
+    expect(run.stdout).to.include('unhandled promise rejection (during "probe: rejection during a test rejects in the background while it waits")');
+    expect(run.stdout).to.include("background boom");
+    expect(run.stdout).to.include("✔ a later test still runs and passes");
+    expect(lastLine(run.stdout)).to.match(/^1 passed, [1-9]\d* failed$/);
+  });
+
+  it("a rejection after the last test fails the run", async function () {
+    const run = await runSuite("test/fixtures/unhandled-late-probe");
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.include("unhandled rejection after the run");
+    expect(run.stderr).to.include("late boom");
+    expect(lastLine(run.stdout)).to.equal("1 passed, 1 failed");
+  });
+});
