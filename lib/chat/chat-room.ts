@@ -56,6 +56,8 @@ export class ChatRoom {
   /** Waiters for our own broadcasts coming back from the bus (see destroy()). */
   readonly #echoes = new Map<string, () => void>();
   #echoSeq = 0;
+  /** What this node stored for each of its members, to write it again if Redis lost it. */
+  readonly #stored = new WeakMap<Connection, Map<string, MemberRecord>>();
 
   constructor(deps: ChatRoomDeps) {
     this.#deps = deps;
@@ -159,12 +161,15 @@ export class ChatRoom {
       if (!(await this.#deps.store.roomExists(room))) throw new Error(chatErrors.noRoom);
       await this.middleware.runJoin(connection, room);
       if (connection.destroyed) throw new Error("connection closed");
-      await this.#deps.store.setMember(room, this.generateMemberDetails(connection));
+      const record = this.generateMemberDetails(connection);
+      await this.#deps.store.setMember(room, record);
       if (connection.destroyed) {
         await this.#deps.store.removeMember(room, connection.id);
         throw new Error("connection closed");
       }
       connection.rooms.push(room);
+      if (!this.#stored.has(connection)) this.#stored.set(connection, new Map());
+      this.#stored.get(connection)!.set(room, record);
       this.local.add(room, connection);
       this.#deps.onJoin?.(connection, room);
     } finally {
@@ -178,7 +183,14 @@ export class ChatRoom {
     const connection = this.#deps.connections.get(connectionId);
     if (!connection) return this.#remote("api.chatRoom.removeMember", connectionId, room, toWaitRemote) as Promise<true>;
     if (!connection.rooms.includes(room)) throw new Error(chatErrors.notInRoom(room));
-    if (!(await this.#deps.store.roomExists(room))) throw new Error(chatErrors.noRoom);
+    if (!(await this.#deps.store.roomExists(room))) {
+      // Gone meanwhile (destroy() on another node does not wait for this node's removal):
+      // the connection must not stay stuck in a room that no longer exists.
+      await this.middleware.runLeave(connection, room).catch((error: unknown) =>
+        this.#deps.logger.debug({ room, err: String(error) }, "actionhero-ws: leave middleware threw for a deleted room"));
+      await this.#forget(connection, room);
+      throw new Error(chatErrors.noRoom);
+    }
     await this.middleware.runLeave(connection, room);
     await this.#forget(connection, room);
     return true;
@@ -200,6 +212,45 @@ export class ChatRoom {
     }
   }
 
+  /**
+   * After the store reconnected: Redis may have restarted empty, and removals tried while
+   * it was down failed. Writes this node's members again (original records) in the rooms
+   * that exist, and deletes records of this node whose connection is no longer in the room
+   * (nobody else would: this node is alive, so the ghost sweep never touches them).
+   */
+  async reconcileMembers(): Promise<void> {
+    const { store, connections, nodeId, logger } = this.#deps;
+    for (const connection of [...connections.values()]) {
+      for (const room of [...connection.rooms]) {
+        try {
+          // Redis came back without the room while our members are still in it: the room
+          // existed, so bring it back rather than strand them in a room roomView denies.
+          if (!(await store.roomExists(room)) && (await store.addRoom(room))) {
+            logger.info({ room }, "actionhero-ws: re-created a room that Redis lost");
+          }
+          // checked right before the write: a leave issued since then is sent after it
+          const record = this.#stored.get(connection)?.get(room);
+          if (!record || connection.destroyed || !connection.rooms.includes(room)) continue;
+          await store.setMember(room, record);
+        } catch (error) {
+          logger.warn({ room, err: String(error) }, "actionhero-ws: could not restore a member after reconnecting");
+        }
+      }
+    }
+    try {
+      for (const room of await store.listRooms()) {
+        for (const [id, member] of Object.entries(await store.members(room))) {
+          if (member.host !== nodeId) continue;
+          const connection = connections.get(id);
+          if (connection && !connection.destroyed && (connection.rooms.includes(room) || connection.joining.has(room))) continue;
+          await store.removeMember(room, id);
+        }
+      }
+    } catch (error) {
+      logger.warn({ err: String(error) }, "actionhero-ws: could not remove stale members after reconnecting");
+    }
+  }
+
   /** Runs the `leave` middleware for members whose node died, so announcements go out once. */
   async announceGhostLeave(room: string, ghost: Connection): Promise<void> {
     try {
@@ -212,6 +263,7 @@ export class ChatRoom {
   async #forget(connection: Connection, room: string): Promise<void> {
     const index = connection.rooms.indexOf(room);
     if (index >= 0) connection.rooms.splice(index, 1);
+    this.#stored.get(connection)?.delete(room);
     this.local.remove(room, connection);
     this.#deps.onLeave?.(connection, room);
     await this.#deps.store.removeMember(room, connection.id);

@@ -6,6 +6,7 @@ const controlChars = /[\u0000-\u001f\u007f]/;
 
 /** Throws a clear Error when `room` cannot be a room name. */
 export function assertRoomName(room: unknown, maxBytes: number): asserts room is string {
+  if (room === undefined || room === null || room === "") throw new Error("a room is required");
   if (typeof room !== "string") throw new Error(`invalid room name: must be a string, got ${room === null ? "null" : typeof room}`);
   if (room.length === 0) throw new Error("invalid room name: must not be empty");
   if (Buffer.byteLength(room, "utf8") > maxBytes) throw new Error(`invalid room name: longer than ${maxBytes} bytes`);

@@ -11,7 +11,9 @@ export function verbOk(data: unknown, messageId: MessageId): Record<string, unkn
 
 /** Verb errors carry `String(err)`, i.e. the "Error: " prefix, in both status and error. */
 export function verbError(error: unknown, data: unknown, messageId: MessageId): Record<string, unknown> {
-  const text = error instanceof Error ? String(error) : `Error: ${String(error)}`;
+  // Always "Error: <message>" (what String(err) gives for a plain Error), whatever the
+  // error's class, because clients compare these strings.
+  const text = `Error: ${error instanceof Error ? error.message : String(error)}`;
   return { status: text, error: text, context: "response", data, messageId };
 }
 

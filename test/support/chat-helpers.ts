@@ -1,0 +1,61 @@
+/**
+ * Small helpers for the chat and cluster suites: bounded waits, counting user frames,
+ * process guards, and a Primus socket class for servers in other processes.
+ */
+import http from "node:http";
+import { actionheroWs, type ActionheroWs } from "../../lib/index.js";
+import type { Frame, RawClient } from "./primus-client.js";
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `condition` every 20 ms; rejects naming `what` after `timeoutMs`. */
+export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await condition()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
+    await sleep(20);
+  }
+}
+
+/** The connection id of a client (its `detailsView`). */
+export async function idOf(client: RawClient): Promise<string> {
+  const reply = await client.request({ event: "detailsView" });
+  const id = (reply.data as { id?: unknown } | undefined)?.id;
+  if (typeof id !== "string") throw new Error(`detailsView gave no id: ${JSON.stringify(reply)}`);
+  return id;
+}
+
+/** Chat frames (`context: "user"`) received since index `from`, optionally of one message. */
+export function userFrames(client: RawClient, from = 0, message?: unknown): Frame[] {
+  return client.after(from, (f) => f.context === "user" && (message === undefined || f.message === message));
+}
+
+/** Fails the current test on any unhandled rejection or uncaught exception. */
+export function guardProcess(): { failures: unknown[]; remove(): void } {
+  const failures: unknown[] = [];
+  const record = (error: unknown): void => {
+    failures.push(error);
+  };
+  process.on("unhandledRejection", record);
+  process.on("uncaughtException", record);
+  return {
+    failures,
+    remove() {
+      process.off("unhandledRejection", record);
+      process.off("uncaughtException", record);
+    },
+  };
+}
+
+/**
+ * An actionheroWs (embedded store, never listening) whose Primus `Socket` class connects
+ * raw clients to servers running in other processes: pass it to `RawClient.open(factory.ws, url)`.
+ */
+export async function remoteClientFactory(): Promise<{ ws: ActionheroWs; close(): Promise<void> }> {
+  const server = http.createServer();
+  const ws = actionheroWs({ clientJsName: null });
+  ws.attach(server);
+  await ws.ready();
+  return { ws, close: () => ws.close({ timeoutMs: 500 }) };
+}
