@@ -75,3 +75,28 @@ function shapeProblem(m: Record<string, unknown>): string | undefined {
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
+
+/**
+ * Decodes one raw channel payload and hands it to every handler. A malformed payload goes
+ * to `onBad`; a throwing handler goes to `onHandlerError` and the others still run (so a
+ * bad handler can break neither delivery nor the Redis client's parser).
+ */
+export function dispatchBusPayload(
+  raw: string,
+  handlers: ReadonlyArray<(message: BusMessage) => void>,
+  onBad: (bad: BadBusMessage) => void,
+  onHandlerError: (error: Error) => void,
+): void {
+  const decoded = decodeBusMessage(raw);
+  if (!decoded.ok) {
+    onBad(badMessage(decoded.reason, raw));
+    return;
+  }
+  for (const handler of handlers) {
+    try {
+      handler(decoded.message);
+    } catch (error) {
+      onHandlerError(error instanceof Error ? error : new Error(`message handler threw: ${String(error)}`));
+    }
+  }
+}

@@ -8,7 +8,7 @@
  */
 import { EventEmitter } from "node:events";
 import type { BusMessage, MessageBus } from "./message-bus.js";
-import { badMessage, decodeBusMessage, encodeBusMessage } from "./bus-message-codec.js";
+import { dispatchBusPayload, encodeBusMessage } from "./bus-message-codec.js";
 
 export interface MemoryMessageBusOptions {
   /** Where handler errors go when no `error` listener is attached. Default `console.warn`. */
@@ -54,23 +54,11 @@ export class MemoryMessageBus extends EventEmitter implements MessageBus {
    */
   deliverRaw(raw: string): void {
     if (this.#closed) return;
-    const decoded = decodeBusMessage(raw);
-    if (!decoded.ok) {
-      this.emit("bad-message", badMessage(decoded.reason, raw));
-      return;
-    }
-    for (const handler of this.#handlers) {
-      try {
-        handler(decoded.message);
-      } catch (error) {
-        this.#reportHandlerError(error);
-      }
-    }
+    dispatchBusPayload(raw, this.#handlers, (bad) => this.emit("bad-message", bad), (error) => this.#reportHandlerError(error));
   }
 
   /** An unheard `error` event would throw out of the delivery loop: log it instead. */
-  #reportHandlerError(error: unknown): void {
-    const wrapped = error instanceof Error ? error : new Error(`message handler threw: ${String(error)}`);
+  #reportHandlerError(wrapped: Error): void {
     if (this.listenerCount("error") > 0) {
       this.emit("error", wrapped);
     } else {

@@ -12,7 +12,7 @@
  */
 import { EventEmitter } from "node:events";
 import type { BusMessage, MessageBus } from "./message-bus.js";
-import { badMessage, decodeBusMessage, encodeBusMessage } from "./bus-message-codec.js";
+import { dispatchBusPayload, encodeBusMessage } from "./bus-message-codec.js";
 import {
   emitErrorSafely,
   RedisConnection,
@@ -36,6 +36,7 @@ export class RedisMessageBus extends EventEmitter implements MessageBus {
   #started = false;
   #closed = false;
   #down = false;
+  #resyncPending = false;
 
   /** Throws (TypeError) on invalid options; connects only in `start()`. */
   constructor(options: RedisMessageBusOptions) {
@@ -97,20 +98,7 @@ export class RedisMessageBus extends EventEmitter implements MessageBus {
 
   #receive(raw: string): void {
     if (this.#closed) return;
-    const decoded = decodeBusMessage(raw);
-    if (!decoded.ok) {
-      this.emit("bad-message", badMessage(decoded.reason, raw));
-      return;
-    }
-    for (const handler of this.#handlers) {
-      try {
-        handler(decoded.message);
-      } catch (error) {
-        // a throwing handler must not break delivery to the others, nor node-redis' parser
-        const wrapped = error instanceof Error ? error : new Error(`message handler threw: ${String(error)}`);
-        emitErrorSafely(this, wrapped, this.#log);
-      }
-    }
+    dispatchBusPayload(raw, this.#handlers, (bad) => this.emit("bad-message", bad), (error) => emitErrorSafely(this, error, this.#log));
   }
 
   #onDown(cause: Error): void {
@@ -121,9 +109,16 @@ export class RedisMessageBus extends EventEmitter implements MessageBus {
 
   #onReconnected(connection: RedisConnection): void {
     if (this.#closed) return;
-    // node-redis resubscribes before it reports ready, so the channel is live again here
-    if (connection === this.#subscriber) this.emit("resync");
-    if (this.#down && this.#publisher.ready && this.#subscriber.ready) {
+    // node-redis resubscribes before it reports ready, so the channel is live again once
+    // the subscriber is back; `resync` waits for the publisher too, so clients told to
+    // reload can chat again at once.
+    if (connection === this.#subscriber) this.#resyncPending = true;
+    if (!this.#publisher.ready || !this.#subscriber.ready) return;
+    if (this.#resyncPending) {
+      this.#resyncPending = false;
+      this.emit("resync");
+    }
+    if (this.#down) {
       this.#down = false;
       this.emit("ready");
     }

@@ -7,20 +7,12 @@ import { randomUUID } from "node:crypto";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 import { RawClient } from "../support/primus-client.js";
 import { startRedisServer, type RedisServer } from "../support/redis-server.js";
-import { idOf, sleep, userFrames, waitFor } from "../support/chat-helpers.js";
+import { idOf, rejection, sleep, userFrames, waitFor } from "../support/chat-helpers.js";
 import type { ChatMiddleware, ChatPayload, Connection } from "../../lib/index.js";
 
 /** How long we keep listening to prove a frame does NOT arrive (or arrives only once). */
 const QUIET_MS = 300;
 
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a rejection, but it resolved");
-}
 
 for (const kind of ["memory", "redis"] as const) {
   describe(`chat rooms (${kind} store)`, function () {

@@ -9,7 +9,7 @@ import { createClient } from "redis";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 import { RawClient } from "../support/primus-client.js";
 import { startRedisServer, type RedisServer } from "../support/redis-server.js";
-import { idOf, sleep, waitFor } from "../support/chat-helpers.js";
+import { idOf, rejection, sleep, waitFor } from "../support/chat-helpers.js";
 
 const OPAQUE_NAMES = [
   "a:b",
@@ -38,14 +38,6 @@ const REFUSED: Array<[string, unknown, RegExp]> = [
   ["a number", 42, /^Error: invalid room name: must be a string, got number$/],
 ];
 
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a rejection, but it resolved");
-}
 
 for (const kind of ["memory", "redis"] as const) {
   describe(`room names (${kind} store)`, function () {

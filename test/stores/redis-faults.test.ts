@@ -11,6 +11,7 @@ import { RedisRoomStore } from "../../lib/stores/redis-room-store.js";
 import { RedisMessageBus } from "../../lib/stores/redis-message-bus.js";
 import { RedisConnection } from "../../lib/stores/redis-connection.js";
 import { freePort, startRedisServer, type RedisServer } from "../support/redis-server.js";
+import { guardProcess } from "../support/chat-helpers.js";
 
 const UNAVAILABLE = /^actionhero-ws: Redis unavailable at redis:\/\/127\.0\.0\.1:\d+ \(.+\)$/;
 
@@ -50,22 +51,6 @@ function chat(n: number): ChatBusMessage {
   };
 }
 
-/** Fails the current test on any unhandled rejection or uncaught exception. */
-function guardProcess(): { failures: unknown[]; remove(): void } {
-  const failures: unknown[] = [];
-  const record = (error: unknown): void => {
-    failures.push(error);
-  };
-  process.on("unhandledRejection", record);
-  process.on("uncaughtException", record);
-  return {
-    failures,
-    remove() {
-      process.off("unhandledRejection", record);
-      process.off("uncaughtException", record);
-    },
-  };
-}
 
 describe("Redis faults: Redis not running at start", function () {
   it("RedisRoomStore.start() rejects within startTimeoutMs with a clear message, then stops retrying", async function () {

@@ -59,3 +59,13 @@ export async function remoteClientFactory(): Promise<{ ws: ActionheroWs; close()
   await ws.ready();
   return { ws, close: () => ws.close({ timeoutMs: 500 }) };
 }
+
+/** The error a promise rejects with; fails when it resolves. */
+export async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error("expected a rejection, but it resolved");
+}
