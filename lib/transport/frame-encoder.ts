@@ -20,3 +20,20 @@ export function encodeOnce(primus: Primus, frame: unknown): string | undefined {
   if (packet.includes("\u2029")) packet = packet.replace(u2029, "\\u2029");
   return packet;
 }
+
+/**
+ * `spark.write(frame)` with the same bytes on the wire, minus Primus's per-write transform
+ * pipeline when no outgoing transformer is registered (that pipeline allocates a packet
+ * and a closure per write; every reply takes this path).
+ */
+export function writeFrame(primus: Primus, spark: Primus.Spark, frame: unknown): void {
+  if (primus.transformers.outgoing.length === 0) {
+    if (spark.readyState === primus.Spark.CLOSED) return;
+    const packet = encodeOnce(primus, frame);
+    if (packet !== undefined) {
+      spark.emit("outgoing::data", packet);
+      return;
+    }
+  }
+  spark.write(frame);
+}

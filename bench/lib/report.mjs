@@ -1,0 +1,114 @@
+// Aggregation (median and min–max over runs) and the markdown report.
+
+export function median(values) {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return NaN;
+  const mid = v.length >> 1;
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
+
+function spread(values) {
+  const v = values.filter((x) => Number.isFinite(x));
+  return { median: median(v), min: Math.min(...v), max: Math.max(...v), n: v.length };
+}
+
+/** The README §5 targets: ours / reference, per run, then the median of those ratios. */
+export const goals = [
+  { name: "fan-out server CPU per delivery", ours: "fanout:ours", ref: "fanout:socketio", metric: "cpuUsPer", limit: 1.0 },
+  { name: "action round trip server CPU", ours: "reqres:ours", ref: "reqres:socketio", metric: "cpuUsPer", limit: 1.2 },
+  { name: "RSS per idle connection", ours: "connections:ours", ref: "connections:socketio", metric: "rssPerConnKiB", limit: 1.0 },
+  { name: "2-node fan-out server CPU per delivery", ours: "fanout:ours-2node", ref: "fanout:socketio-redis", metric: "cpuUsPer", limit: 1.0 },
+];
+/** Reported beside the targets, not targets themselves. */
+const extras = [
+  { name: "fan-out with a per-recipient `say` middleware (fallback)", ours: "fanout:ours-say", ref: "fanout:socketio", metric: "cpuUsPer" },
+  { name: "fan-out over long-polling", ours: "fanout:ours-polling", ref: "fanout:socketio-polling", metric: "cpuUsPer" },
+];
+
+export function computeRatios(samples) {
+  const out = [];
+  for (const goal of [...goals, ...extras]) {
+    const a = samples[goal.ours] ?? [];
+    const b = samples[goal.ref] ?? [];
+    const perRun = [];
+    for (let i = 0; i < Math.min(a.length, b.length); i++) {
+      if (a[i].error || b[i].error) continue;
+      perRun.push(a[i][goal.metric] / b[i][goal.metric]);
+    }
+    if (perRun.length === 0) continue;
+    const s = spread(perRun);
+    out.push({ ...goal, ratio: s.median, min: s.min, max: s.max, met: goal.limit === undefined ? undefined : s.median <= goal.limit });
+  }
+  return out;
+}
+
+const f = (x, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : "—");
+const n0 = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : "—");
+
+function cell(list, metric, fmt = f) {
+  const s = spread(list.map((m) => m[metric]));
+  if (s.n === 0) return "—";
+  if (s.n === 1) return fmt(s.median);
+  return `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})`;
+}
+
+export function formatReport({ machine, targets, samples, ratios, elapsedS }) {
+  const lines = [];
+  const ok = (key) => (samples[key] ?? []).filter((m) => !m.error);
+  const failures = (key) => (samples[key] ?? []).filter((m) => m.error).length;
+  const ref = (workload, metric) => median(ok(`${workload}:socketio`).map((m) => m[metric]));
+  lines.push(`Run ${machine.date} · ${machine.mode} · ${machine.runs} run(s), median (min–max) · ${machine.nproc} cores, ${machine.cpu} · Node ${machine.node} · pinned: ${machine.pinned ? "server core 0, load generator + redis core 1" : "no"} · ${f(elapsedS, 0)} s`);
+  lines.push("");
+
+  const fan = machine.sizes.fanout;
+  const poll = machine.sizes.polling;
+  lines.push(`### Fan-out (${fan.clients} clients in one room, one of them sends ${fan.messages} messages, window ${fan.window}, ${fan.pad} B pad; long-polling rows: ${poll.clients} clients, ${poll.messages} messages)`);
+  lines.push("");
+  lines.push("| target | deliveries/s | p50 ms | p99 ms | server CPU µs/delivery | × socket.io | server CPU % | load gen CPU % | other jobs % |");
+  lines.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+  const fanRef = ref("fanout", "cpuUsPer");
+  for (const [name, t] of Object.entries(targets)) {
+    const list = ok(`fanout:${name}`);
+    if (list.length === 0 && failures(`fanout:${name}`) === 0) continue;
+    const reference = name.endsWith("polling") ? median(ok("fanout:socketio-polling").map((m) => m.cpuUsPer)) : fanRef;
+    lines.push(`| ${t.label}${failures(`fanout:${name}`) ? ` (${failures(`fanout:${name}`)} failed)` : ""} | ${cell(list, "perSec", n0)} | ${cell(list, "p50")} | ${cell(list, "p99")} | ${cell(list, "cpuUsPer")} | ${f(median(list.map((m) => m.cpuUsPer)) / reference)} | ${cell(list, "serverCpuPct", (x) => f(x, 0))} | ${cell(list, "loadgenCpuPct", (x) => f(x, 0))} | ${cell(list, "outsidePct", (x) => f(x, 0))} |`);
+  }
+  lines.push("");
+
+  const rr = machine.sizes.reqres;
+  lines.push(`### Request/response (${rr.clients} clients, sequential action round trips for ${rr.durationMs / 1000} s)`);
+  lines.push("");
+  lines.push("| target | ops/s | p50 ms | p99 ms | server CPU µs/op | × socket.io | server CPU % | load gen CPU % | other jobs % |");
+  lines.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+  const rrRef = ref("reqres", "cpuUsPer");
+  for (const [name, t] of Object.entries(targets)) {
+    const list = ok(`reqres:${name}`);
+    if (list.length === 0 && failures(`reqres:${name}`) === 0) continue;
+    lines.push(`| ${t.label} | ${cell(list, "perSec", n0)} | ${cell(list, "p50")} | ${cell(list, "p99")} | ${cell(list, "cpuUsPer")} | ${f(median(list.map((m) => m.cpuUsPer)) / rrRef)} | ${cell(list, "serverCpuPct", (x) => f(x, 0))} | ${cell(list, "loadgenCpuPct", (x) => f(x, 0))} | ${cell(list, "outsidePct", (x) => f(x, 0))} |`);
+  }
+  lines.push("");
+
+  const cn = machine.sizes.connections;
+  lines.push(`### Connections (${cn.clients} websocket connections opened ${cn.batch} at a time; RSS delta after 1 s and a full GC)`);
+  lines.push("");
+  lines.push("| target | connects/s | RSS KiB per idle connection | × socket.io | of it JS heap KiB | server CPU µs/connect |");
+  lines.push("| --- | --- | --- | --- | --- | --- |");
+  const cnRef = ref("connections", "rssPerConnKiB");
+  for (const [name, t] of Object.entries(targets)) {
+    const list = ok(`connections:${name}`);
+    if (list.length === 0 && failures(`connections:${name}`) === 0) continue;
+    lines.push(`| ${t.label} | ${cell(list, "connectsPerSec", n0)} | ${cell(list, "rssPerConnKiB", (x) => f(x, 1))} | ${f(median(list.map((m) => m.rssPerConnKiB)) / cnRef)} | ${cell(list, "heapPerConnKiB", (x) => f(x, 1))} | ${cell(list, "cpuPerConnectUs", n0)} |`);
+  }
+  lines.push("");
+
+  lines.push("### Targets (ratio of the two in each run; median (min–max) over runs)");
+  lines.push("");
+  lines.push("| target | ratio | limit | met |");
+  lines.push("| --- | --- | --- | --- |");
+  for (const r of ratios) {
+    const range = r.min === r.max ? "" : ` (${f(r.min)}–${f(r.max)})`;
+    lines.push(`| ${r.name} | ${f(r.ratio)}×${range} | ${r.limit === undefined ? "—" : `≤ ${f(r.limit, 1)}×`} | ${r.met === undefined ? "info" : r.met ? "yes" : "**no**"} |`);
+  }
+  lines.push("");
+  return lines.join("\n");
+}

@@ -1,0 +1,21 @@
+// The control channel every bench server speaks with the orchestrator over IPC:
+// `ready` (with the port) once listening, `gc` -> a full GC (for RSS readings), SIGTERM -> exit.
+export function serveControl(port, extra = {}) {
+  process.on("message", (message) => {
+    if (message?.type === "gc") {
+      if (typeof globalThis.gc === "function") {
+        globalThis.gc();
+        globalThis.gc();
+      }
+      process.send({ type: "gc-done", memory: process.memoryUsage() });
+    }
+  });
+  process.on("SIGTERM", () => process.exit(0));
+  process.on("disconnect", () => process.exit(0));
+  process.send({ type: "ready", port, ...extra });
+}
+
+/** The chat frame every target broadcasts (Actionhero's shape). */
+export function chatPayload(message, room, from) {
+  return { message, room, from, context: "user", sentAt: Date.now() };
+}

@@ -1,0 +1,38 @@
+// actionhero-ws from the built dist/, as a user mounts it: Express + ws.attach(server).
+// Env: PORT, REDIS_URL (2-node runs), SAY_MIDDLEWARE=1 (a per-recipient `say` hook),
+// TRANSFORMER (socket.io by default).
+import express from "express";
+import { actionheroWs } from "../../dist/lib/index.js";
+import { serveControl } from "./control.mjs";
+
+const port = Number(process.env.PORT);
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+const echo = {
+  name: "echo",
+  description: "returns its input",
+  inputs: { value: { required: true } },
+  run: async ({ params }) => ({ echo: params.value }),
+};
+
+const ws = actionheroWs({
+  redis: process.env.REDIS_URL || undefined,
+  actions: [echo],
+  startingChatRooms: { bench: {} },
+  clientJsName: null,
+  logger: silent,
+  server: { transformer: process.env.TRANSFORMER || "socket.io" },
+  // The bench's one sender pushes thousands of messages a second: lift the per-connection
+  // flood limit (default 50/s) so it measures delivery, not the rate limiter.
+  limits: { messagesPerSecond: 1_000_000, messageBurst: 1_000_000 },
+});
+if (process.env.SAY_MIDDLEWARE === "1") {
+  ws.chatRoom.addMiddleware({ name: "per-recipient", say: (_connection, _room, payload) => payload });
+}
+
+const app = express();
+app.use(ws);
+const server = app.listen(port, "127.0.0.1", async () => {
+  ws.attach(server);
+  await ws.ready();
+  serveControl(port);
+});
