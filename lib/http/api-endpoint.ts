@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import type { ActionRegistry } from "../actions/action-registry.js";
 import type { HttpRequester, Params } from "../actions/action.js";
 import { processAction, type ActionOutcomeKind, type ProcessorState } from "../actions/action-processor.js";
-import { findForbiddenKey, nullPrototypeCopy } from "../protocol/frame-checks.js";
+import { inspectClientValue, maxFrameDepth, nullPrototypeCopy } from "../protocol/frame-checks.js";
 
 const statusFor: Record<ActionOutcomeKind, number> = { ok: 200, unknown: 404, invalid: 422, busy: 429, failed: 500, shutdown: 503 };
 
@@ -74,8 +74,8 @@ export async function handleApiRequest(
   }
   const merged = { ...Object.fromEntries(url.searchParams), ...body };
   // The query string too: `?__proto__=` must be refused like the same key in a body.
-  const forbidden = findForbiddenKey(merged);
-  if (forbidden) return send(res, 400, { error: `key "${forbidden}" is not allowed in params` });
+  const problem = inspectClientValue(merged, maxFrameDepth, "params");
+  if (problem) return send(res, 400, { error: problem.message });
   const params = nullPrototypeCopy(merged);
   if (actionFromPath) params.action = actionFromPath;
   const requester: HttpRequester = {

@@ -37,26 +37,26 @@ export function messageIdOf(frame: Record<string, unknown>, maxLength: number): 
 export const maxFrameDepth = 32;
 
 /**
- * True when `value` nests objects/arrays deeper than `max` levels. Such a frame is refused:
- * echoing it (verb errors echo the frame) or storing it would overflow JSON.stringify's
- * stack, and the forbidden-key scan below stops at that depth.
+ * One walk over a client's value: a `__proto__`/`constructor`/`prototype` key anywhere, or
+ * objects/arrays nested deeper than `max` levels (echoing such a frame in an error, or
+ * storing it, would overflow JSON.stringify's stack). Returns the first problem found.
  */
-export function nestedDeeperThan(value: unknown, max: number, depth = 1): boolean {
-  if (typeof value !== "object" || value === null) return false;
-  if (depth > max) return true;
-  for (const child of Object.values(value)) {
-    if (nestedDeeperThan(child, max, depth + 1)) return true;
-  }
-  return false;
+export function inspectClientValue(value: unknown, max: number, where = "a frame"): FrameError | undefined {
+  return walk(value, max, 1, where);
 }
 
-/** Finds a `__proto__`/`constructor`/`prototype` key anywhere in the value. */
-export function findForbiddenKey(value: unknown, depth = 0): string | undefined {
-  if (typeof value !== "object" || value === null || depth > 32) return undefined;
-  for (const key of Object.keys(value)) {
-    if (forbiddenKeys.has(key)) return key;
-    const found = findForbiddenKey((value as Record<string, unknown>)[key], depth + 1);
-    if (found) return found;
+function walk(value: unknown, max: number, depth: number, where: string): FrameError | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  if (depth > max) return new FrameError(`frame nested deeper than ${max} levels`, "too_deep");
+  // for...in: values from JSON.parse have no inherited enumerable keys, and it allocates
+  // no key array on this per-frame path.
+  for (const key in value) {
+    if (forbiddenKeys.has(key)) return new FrameError(`key "${key}" is not allowed in ${where}`, "forbidden_key");
+    const child = (value as Record<string, unknown>)[key];
+    if (typeof child === "object" && child !== null) {
+      const problem = walk(child, max, depth + 1, where);
+      if (problem) return problem;
+    }
   }
   return undefined;
 }

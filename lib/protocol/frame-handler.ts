@@ -11,7 +11,7 @@ import type { ChatRoom } from "../chat/chat-room.js";
 import type { Logger } from "../logger.js";
 import { readPublicFile } from "../files/static-file.js";
 import { actionReply, closeNotice, verbError, verbOk } from "./replies.js";
-import { FrameError, asFrameObject, findForbiddenKey, maxFrameDepth, messageIdOf, nestedDeeperThan, nullPrototypeCopy } from "./frame-checks.js";
+import { FrameError, asFrameObject, inspectClientValue, maxFrameDepth, messageIdOf, nullPrototypeCopy } from "./frame-checks.js";
 import { TokenBucket } from "./rate-limiter.js";
 import type { RuntimeCounters } from "../stats/counters.js";
 
@@ -55,15 +55,14 @@ export class FrameHandler {
       connection.messageId = messageId;
       connection.params = Object.create(null);
       if (checked.error) throw new FrameError(checked.error, "message_id");
-      if (nestedDeeperThan(frame, maxFrameDepth)) throw new FrameError(`frame nested deeper than ${maxFrameDepth} levels`, "too_deep");
-      const forbidden = findForbiddenKey(frame);
-      if (forbidden) throw new FrameError(`key "${forbidden}" is not allowed in a frame`, "forbidden_key");
+      const problem = inspectClientValue(frame, maxFrameDepth);
+      if (problem) throw problem;
 
-      const { event: verb, messageId: _ignored, ...rest } = frame;
-      if (verb === "action") return await this.#action(connection, rest.params, messageId);
-      if (verb === "file") return await this.#file(connection, rest.file, messageId);
+      const verb = frame.event;
+      if (verb === "action") return await this.#action(connection, frame.params, messageId);
+      if (verb === "file") return await this.#file(connection, frame.file, messageId);
 
-      const { room, ...others } = rest;
+      const { event: _verb, messageId: _id, room, ...others } = frame;
       const words: unknown[] = room ? [room, ...Object.values(others)] : Object.values(others);
       try {
         const result = await this.verbs(connection, verb, words);
