@@ -99,7 +99,9 @@ class Runtime extends EventEmitter {
   readonly chatRoom: ChatRoom;
   readonly frames: FrameHandler;
   readonly counters = new RuntimeCounters();
-  readonly inFlight = new Set<Promise<unknown>>();
+  /** Action runs in progress (a count, not a set: nothing per request to allocate). */
+  actionsInFlight = 0;
+  readonly #idleWaiters: Array<() => void> = [];
   readonly sweeper: LivenessSweeper;
   primus: Primus | undefined;
   server: AnyServer | undefined;
@@ -151,7 +153,8 @@ class Runtime extends EventEmitter {
       get shuttingDown() {
         return runtime.closing;
       },
-      track: (work) => this.#track(work),
+      begin: () => this.#beginAction(),
+      end: () => this.#endAction(),
       recordAction: (action, kind) => this.counters.action(action, kind),
     };
     this.frames = new FrameHandler({
@@ -201,7 +204,7 @@ class Runtime extends EventEmitter {
     const unregister = await registerPrometheusMetrics(this.options.metrics, {
       counters: this.counters,
       connectionsByTransport: () => this.connections.countByTransport(),
-      actionsInFlight: () => this.inFlight.size,
+      actionsInFlight: () => this.actionsInFlight,
       redisUp: () => {
         const redis = this.#redisHealth();
         return redis ? Number(redis.up) : undefined;
@@ -235,12 +238,20 @@ class Runtime extends EventEmitter {
     }
   }
 
-  #track<T>(work: Promise<T>): Promise<T> {
-    this.inFlight.add(work);
-    const forget = () => this.inFlight.delete(work);
-    work.then(forget, forget);
-    return work;
+  #beginAction(): void {
+    this.actionsInFlight++;
   }
+
+  #endAction(): void {
+    if (--this.actionsInFlight === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
+  }
+
+  /** Resolves when no action is running (close() races it against its timeout). */
+  #actionsIdle(): Promise<void> {
+    if (this.actionsInFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
 
   ready(): Promise<void> {
     return this.#started;
@@ -334,7 +345,7 @@ class Runtime extends EventEmitter {
     // In-flight actions get up to timeoutMs; one still running then does not hold close().
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)));
-    await Promise.race([Promise.allSettled([...this.inFlight]), deadline]);
+    await Promise.race([this.#actionsIdle(), deadline]);
     clearTimeout(timer);
     const reconnect = !this.options.destroyClientsOnShutdown;
     await Promise.allSettled([...this.connections.values()].map((connection) => connection.destroy({ reconnect })));
@@ -367,7 +378,7 @@ class Runtime extends EventEmitter {
       connections: this.connections.size,
       connectionsByTransport: this.connections.countByTransport(),
       localRooms: this.chatRoom.local.roomCount,
-      actionsInFlight: this.inFlight.size,
+      actionsInFlight: this.actionsInFlight,
       store: { kind: this.store.kind, ready: this.store.ready },
       redis: this.#redisHealth(),
       ...this.counters.snapshot(),

@@ -85,15 +85,20 @@ export async function handleApiRequest(
     remoteIP: req.socket.remoteAddress ?? "",
     remotePort: req.socket.remotePort ?? 0,
   };
-  const outcome = await processAction(deps.actions, requester, params, deps.processor);
-  if (!outcome.toRender) {
-    res.writeHead(204);
-    res.end();
-    return;
+  deps.processor.begin();
+  try {
+    const outcome = await processAction(deps.actions, requester, params, deps.processor);
+    if (!outcome.toRender) {
+      res.writeHead(204);
+      res.end();
+      return;
+    }
+    send(res, statusFor[outcome.kind], {
+      ...outcome.response,
+      serverInformation: { serverName: deps.serverName, apiVersion: params.apiVersion ?? null, requestDuration: Date.now() - started, currentTime: Date.now() },
+      requesterInformation: { id: requester.id, fingerprint, remoteIP: requester.remoteIP, receivedParams: { ...params } },
+    });
+  } finally {
+    deps.processor.end();
   }
-  send(res, statusFor[outcome.kind], {
-    ...outcome.response,
-    serverInformation: { serverName: deps.serverName, apiVersion: params.apiVersion ?? null, requestDuration: Date.now() - started, currentTime: Date.now() },
-    requesterInformation: { id: requester.id, fingerprint, remoteIP: requester.remoteIP, receivedParams: { ...params } },
-  });
 }

@@ -138,8 +138,14 @@ export class FrameHandler {
   async #action(connection: Connection, params: unknown, messageId: MessageId): Promise<void> {
     const received = nullPrototypeCopy(params);
     connection.params = received;
-    const outcome = await processAction(this.deps.actions, connection, received, this.deps.processor);
-    if (outcome.toRender) connection.sendMessage(actionReply(outcome.response, messageId));
+    const { processor } = this.deps;
+    processor.begin();
+    try {
+      const outcome = await processAction(this.deps.actions, connection, received, processor);
+      if (outcome.toRender) connection.sendMessage(actionReply(outcome.response, messageId));
+    } finally {
+      processor.end();
+    }
   }
 
   async #file(connection: Connection, file: unknown, messageId: MessageId): Promise<void> {
