@@ -14,7 +14,7 @@ import { actionheroWs } from "../../lib/index.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 import { RawClient, type Frame } from "../support/primus-client.js";
 import { freePort, startRedisServer, type RedisServer } from "../support/redis-server.js";
-import { guardProcess, idOf, sleep, userFrames, waitFor } from "../support/chat-helpers.js";
+import { guardProcess, idOf, sleep, timedRejection, userFrames, waitFor } from "../support/chat-helpers.js";
 
 /** A chat verb must fail within this while Redis is gone (command timeout 1.5 s + slack). */
 const FAST_MS = 2000;
@@ -27,15 +27,6 @@ async function timed<T>(work: Promise<T>): Promise<{ value: T; ms: number }> {
   return { value, ms: Date.now() - started };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<{ error: Error; ms: number }> {
-  const started = Date.now();
-  try {
-    await promise;
-  } catch (error) {
-    return { error: error as Error, ms: Date.now() - started };
-  }
-  throw new Error("expected a rejection, but it resolved");
-}
 
 describe("Redis faults: SIGKILL and restart under two servers with clients in rooms", function () {
   this.timeout(60_000);
@@ -109,7 +100,7 @@ describe("Redis faults: SIGKILL and restart under two servers with clients in ro
     expect(s2.ws.connections.get(bId)?.rooms).to.deep.equal(["defaultRoom"]);
 
     for (const call of [() => s1.ws.chatRoom.broadcast({}, "defaultRoom", "x"), () => s1.ws.chatRoom.list(), () => s2.ws.chatRoom.roomStatus("defaultRoom"), () => s2.ws.chatRoom.add("new-room")]) {
-      const { error, ms } = await rejection(call());
+      const { error, ms } = await timedRejection(call());
       expect(ms).to.be.below(FAST_MS);
       expect(`Error: ${(error as Error).message}`).to.match(UNAVAILABLE);
     }
@@ -217,7 +208,7 @@ describe("Redis faults: Redis unreachable at start", function () {
     });
     try {
       ws.attach(server);
-      const { error, ms } = await rejection(ws.ready());
+      const { error, ms } = await timedRejection(ws.ready());
       expect(error.message).to.equal(`actionhero-ws: could not connect to Redis at redis://127.0.0.1:${port} within 1000 ms (ECONNREFUSED)`);
       expect(ms).to.be.within(900, 2500);
       const { port: httpPort } = server.address() as AddressInfo;
@@ -237,7 +228,7 @@ describe("Redis faults: Redis unreachable at start", function () {
     const errors: Error[] = [];
     const ws = actionheroWs({ redis: `redis://127.0.0.1:${port}`, redisStartTimeoutMs: 500, clientJsName: null });
     ws.on("error", (error) => errors.push(error));
-    const { error } = await rejection(ws.ready());
+    const { error } = await timedRejection(ws.ready());
     await sleep(200);
     expect(errors.map((e) => e.message)).to.deep.equal([error.message]);
     await ws.close({ timeoutMs: 1000 });

@@ -4,30 +4,16 @@
  * appear in records above debug, whatever the client does.
  */
 import { expect } from "chai";
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 import { RawEngineWs, RawIo, recordingLogger, waitUntil } from "./helpers/raw-io.js";
+import { runNode, type NodeRun } from "../support/run-node.js";
 
 const childScript = fileURLToPath(new URL("./helpers/logging-child.js", import.meta.url));
 
-function runChild(env: Record<string, string | undefined>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runChild(env: Record<string, string | undefined>): Promise<NodeRun> {
   const { DEBUG: _dropped, ...base } = process.env;
-  const child = spawn(process.execPath, [childScript], { env: { ...base, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`logging child still running after 10 s: ${stderr}`));
-    }, 10_000);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runNode([childScript], { env: { ...base, ...env }, timeoutMs: 10_000 });
 }
 
 describe("hardening: logging", function () {

@@ -5,28 +5,15 @@
  * fixture suites in child processes.
  */
 import { expect } from "chai";
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { runNode, type NodeRun } from "../support/run-node.js";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 
-function runSuite(dir: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ["test/run.js", dir], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`runner still going after 15 s: ${stdout} ${stderr}`));
-    }, 15_000);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      // Mocha colours its output under CI=true (supports-color detects CI): compare plain text.
-      resolve({ code, stdout: stdout.replace(/\u001b\[[0-9;]*m/g, ""), stderr });
-    });
-  });
+async function runSuite(dir: string): Promise<NodeRun> {
+  const run = await runNode(["test/run.js", dir], { cwd: root, timeoutMs: 15_000 });
+  // Mocha colours its output under CI=true (supports-color detects CI): compare plain text.
+  return { ...run, stdout: run.stdout.replace(/\u001b\[[0-9;]*m/g, "") };
 }
 
 const lastLine = (text: string) => text.trim().split("\n").pop();

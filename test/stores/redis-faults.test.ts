@@ -11,7 +11,7 @@ import { RedisRoomStore } from "../../lib/stores/redis-room-store.js";
 import { RedisMessageBus } from "../../lib/stores/redis-message-bus.js";
 import { RedisConnection } from "../../lib/stores/redis-connection.js";
 import { freePort, startRedisServer, type RedisServer } from "../support/redis-server.js";
-import { guardProcess } from "../support/chat-helpers.js";
+import { guardProcess, timedRejection } from "../support/chat-helpers.js";
 
 const UNAVAILABLE = /^actionhero-ws: Redis unavailable at redis:\/\/127\.0\.0\.1:\d+ \(.+\)$/;
 
@@ -33,16 +33,6 @@ function nextEvent(emitter: NodeJS.EventEmitter, event: string, timeoutMs: numbe
   });
 }
 
-/** Awaits a promise that must reject; returns the error and how long it took. */
-async function rejection(promise: Promise<unknown>): Promise<{ error: Error; ms: number }> {
-  const started = Date.now();
-  try {
-    await promise;
-  } catch (error) {
-    return { error: error as Error, ms: Date.now() - started };
-  }
-  throw new Error("expected a rejection, but it resolved");
-}
 
 function chat(n: number): ChatBusMessage {
   return {
@@ -58,7 +48,7 @@ describe("Redis faults: Redis not running at start", function () {
     const store = new RedisRoomStore({ redis: `redis://127.0.0.1:${port}`, startTimeoutMs: 1_000 });
     const errors: Error[] = [];
     store.on("error", (error: Error) => errors.push(error));
-    const { error, ms } = await rejection(store.start());
+    const { error, ms } = await timedRejection(store.start());
     expect(error.message).to.equal(
       `actionhero-ws: could not connect to Redis at redis://127.0.0.1:${port} within 1000 ms (ECONNREFUSED)`,
     );
@@ -73,7 +63,7 @@ describe("Redis faults: Redis not running at start", function () {
   it("RedisMessageBus.start() rejects the same way", async function () {
     const port = await freePort();
     const bus = new RedisMessageBus({ redis: { socket: { host: "127.0.0.1", port } }, startTimeoutMs: 500 });
-    const { error, ms } = await rejection(bus.start());
+    const { error, ms } = await timedRejection(bus.start());
     expect(error.message).to.equal(
       `actionhero-ws: could not connect to Redis at redis://127.0.0.1:${port} within 500 ms (ECONNREFUSED)`,
     );
@@ -84,7 +74,7 @@ describe("Redis faults: Redis not running at start", function () {
   it("never puts credentials from the URL into the message", async function () {
     const port = await freePort();
     const store = new RedisRoomStore({ redis: `redis://user:secret@127.0.0.1:${port}`, startTimeoutMs: 300 });
-    const { error } = await rejection(store.start());
+    const { error } = await timedRejection(store.start());
     expect(error.message).to.not.include("secret");
     expect(error.message).to.include(`redis://127.0.0.1:${port}`);
     await store.close();
@@ -143,7 +133,7 @@ describe("Redis faults: SIGKILL and restart mid-run (needs a redis-server these 
     try {
       const sleeping = stall.sendCommand(["DEBUG", "SLEEP", "2.5"], { timeout: 10_000 });
       await new Promise((resolve) => setTimeout(resolve, 100));
-      const { error, ms } = await rejection(store.roomExists("lobby"));
+      const { error, ms } = await timedRejection(store.roomExists("lobby"));
       expect(error.message).to.match(/Redis unavailable at .* \(no answer within 1500 ms\)$/);
       expect(ms).to.be.within(1_300, 2_300);
       await sleeping;
@@ -166,7 +156,7 @@ describe("Redis faults: SIGKILL and restart mid-run (needs a redis-server these 
       () => store.sweepDeadMembers(),
       () => bus.publish(chat(2)),
     ]) {
-      const { error, ms } = await rejection(attempt());
+      const { error, ms } = await timedRejection(attempt());
       expect(error.message).to.match(UNAVAILABLE);
       expect(ms, error.message).to.be.below(2_000);
     }
@@ -174,7 +164,7 @@ describe("Redis faults: SIGKILL and restart mid-run (needs a redis-server these 
     expect(store.ready).to.equal(false);
     expect(bus.ready).to.equal(false);
     // the same, once the clients know Redis is gone: immediate
-    const { error, ms } = await rejection(store.roomExists("lobby"));
+    const { error, ms } = await timedRejection(store.roomExists("lobby"));
     expect(error.message).to.match(UNAVAILABLE);
     expect(ms).to.be.below(100);
   });

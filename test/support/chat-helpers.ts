@@ -69,3 +69,10 @@ export async function rejection(promise: Promise<unknown>): Promise<Error> {
   }
   throw new Error("expected a rejection, but it resolved");
 }
+
+/** Awaits a promise that must reject; returns the error and how long it took. */
+export async function timedRejection(promise: Promise<unknown>): Promise<{ error: Error; ms: number }> {
+  const started = Date.now();
+  const error = await rejection(promise);
+  return { error, ms: Date.now() - started };
+}
