@@ -22,12 +22,18 @@ function flatUuid(): string {
   return Buffer.from(randomUUID(), "latin1").toString("latin1");
 }
 
+/** A websocket close code and reason (e.g. 1008 for a policy violation). */
+export interface CloseReason {
+  code: number;
+  reason: string;
+}
+
 /** What the connection needs from the transport. */
 export interface ConnectionTransport {
   /** Writes one already-shaped frame. */
   write(frame: object): void;
   /** Ends the socket; `reconnect` tells the client whether it may retry. */
-  end(reconnect: boolean): void;
+  end(reconnect: boolean, close?: CloseReason): void;
 }
 
 export interface ConnectionInit {
@@ -125,9 +131,9 @@ export class Connection {
    * Ends the socket and leaves every room. `reconnect: false` (the default, like
    * Actionhero's `destroy()`) tells the client not to retry.
    */
-  destroy(options: { reconnect?: boolean } = {}): Promise<void> {
+  destroy(options: { reconnect?: boolean; close?: CloseReason } = {}): Promise<void> {
     if (!this.#destroying) {
-      this.#transport.end(options.reconnect ?? false);
+      this.#transport.end(options.reconnect ?? false, options.close);
       this.#destroying = this.cleanup();
     }
     return this.#destroying;

@@ -127,7 +127,7 @@ export class FrameHandler {
       // The reason goes out before the close (Primus writes in order); the client is told
       // not to reconnect.
       connection.sendMessage(closeNotice("rate limited", `closed: more than ${messagesPerSecond} messages per second (burst ${messageBurst}) sustained`));
-      void connection.destroy();
+      void connection.destroy({ close: { code: 1008, reason: "rate limited" } });
       return false;
     }
     const id = typeof data === "object" && data !== null ? messageIdOf(data as Record<string, unknown>, this.deps.messageIdLength).id : randomUUID();

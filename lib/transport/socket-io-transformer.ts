@@ -4,6 +4,7 @@
  * and client API, socket.io underneath gives long-polling fallback and encode-once rooms.
  */
 import { createRequire } from "node:module";
+import type { EventEmitter } from "node:events";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import Primus from "primus";
@@ -63,7 +64,19 @@ export function createSocketIoTransformer(): Primus.TransformerConstructor {
         ) as SocketIoSpark;
         let live: Socket | null = socket;
         spark.on("outgoing::data", (data: unknown) => live?.send(data));
-        spark.on("outgoing::end", () => live?.disconnect(true));
+        spark.on("outgoing::end", () => {
+          // engine.io closes a websocket without a code; give the client the stated one
+          // (e.g. 1008 after a flood). ws sends it after the frames already queued.
+          // Frames still in engine.io's buffer (the notice, Primus's close) go out first.
+          const close = (spark as { closeReason?: { code: number; reason: string } }).closeReason;
+          const conn = live?.conn as unknown as (EventEmitter & { writeBuffer: unknown[]; transport: { name?: string; socket?: { close(code: number, reason: string): void } } }) | undefined;
+          if (close && conn?.transport.name === "websocket") {
+            const withCode = () => conn.transport.socket?.close(close.code, close.reason);
+            if (conn.writeBuffer.length) conn.once("drain", withCode);
+            else withCode();
+          }
+          live?.disconnect(true);
+        });
         // Plain closures rather than `spark.emits(...)`: that helper copies its arguments
         // into fresh arrays on every inbound message and keeps three more closures (and
         // their scopes) per idle connection.

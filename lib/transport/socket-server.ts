@@ -6,7 +6,7 @@ import type { Server as HttpServer } from "node:http";
 import type { Server as HttpsServer } from "node:https";
 import Primus from "primus";
 import cookieParser from "cookie-parser";
-import { Connection } from "../connection/connection.js";
+import { Connection, type CloseReason } from "../connection/connection.js";
 import { fingerprintOf } from "../connection/fingerprint.js";
 import type { ResolvedOptions } from "../options.js";
 import type { Logger } from "../logger.js";
@@ -94,7 +94,11 @@ export function createSocketServer(server: HttpServer | HttpsServer, options: Re
       remotePort: spark.address.port,
       transport: {
         write: (frame) => writeFrame(primus, spark, frame),
-        end: (reconnect) => spark.end(undefined, { reconnect }),
+        end: (reconnect, close) => {
+          // The transformer reads it when it closes the socket (websocket close code).
+          if (close) (spark as Primus.Spark & { closeReason?: CloseReason }).closeReason = close;
+          spark.end(undefined, { reconnect });
+        },
       },
       transportName: () => transportNameOf(spark),
     });

@@ -134,6 +134,14 @@ describe("hardening: limits", function () {
       await waitUntil(() => ts.ws.connections.size === 1, 2000, "the flooder is forgotten");
       expect((await bystander.request({ event: "detailsView" }, "b")).status).to.equal("OK");
     });
+    it("closes a flooding websocket with close code 1008 and the reason, after the notice", async function () {
+      const client = await RawEngineWs.open(ts.port);
+      for (let i = 0; i < 200; i++) client.sendPrimus({ event: "detailsView", messageId: i });
+      const code = await client.closed(3000);
+      expect(code).to.equal(1008);
+      expect(client.closeReason).to.equal("rate limited");
+      expect(client.frames.some((f) => f.context === "api" && f.event === "close" && f.reason === "rate limited")).to.equal(true);
+    });
   });
 
   describe("simultaneous actions, rooms, room names, messageId", function () {
