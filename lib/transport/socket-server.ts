@@ -77,7 +77,7 @@ export function createSocketServer(server: HttpServer | HttpsServer, options: Re
     if ("setHeader" in res) {
       res.statusCode = 503;
       res.end();
-    } else res.destroy();
+    } else res.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
   }, 0);
   primus.use("payload-limit", payloadLimitLayer((req) => {
     hooks.oversized?.(undefined, "polling");

@@ -14,6 +14,7 @@ import { allTestActions } from "../support/test-actions.js";
 import { RawClient, socketClass, sleep, type Frame } from "../support/primus-client.js";
 import { RawSocketIo } from "../transport/raw-socket-io.js";
 import { request } from "../http/http-request.js";
+import { upgradeStatus } from "../hardening/helpers/raw-io.js";
 
 type PrimusSocket = EventEmitter & { write(d: unknown): boolean; end(): void };
 
@@ -183,6 +184,8 @@ for (const destroyClientsOnShutdown of [true, false]) {
         }
         expect(refused, `a new ${transport} socket during close`).to.be.instanceOf(Error);
       }
+      // A websocket-only client (no polling handshake first) is told why: 503.
+      expect((await upgradeStatus(ts.port, undefined)).status, "a bare upgrade during close").to.equal(503);
       client.send({ event: "action", params: { action: "randomNumber" }, messageId: "late" });
       await client.waitFor(() => client.frames.some((f) => f.messageId === "late"), "the late reply", 2000);
       expect(client.frames.find((f) => f.messageId === "late")!.error).to.equal("the server is shutting down");
