@@ -72,6 +72,8 @@ export class Runtime extends EventEmitter {
   readonly bus: MessageBus;
   readonly chatRoom: ChatRoom;
   readonly frames: FrameHandler;
+  /** What the action processor needs from the runtime (limits, shutdown, in-flight count). */
+  readonly processor: ProcessorState;
   readonly counters = new RuntimeCounters();
   /** Action runs in progress (a count, not a set: nothing per request to allocate). */
   actionsInFlight = 0;
@@ -100,8 +102,6 @@ export class Runtime extends EventEmitter {
       this.counters.pubsubReconnects++;
       this.#notifyResync();
     });
-    // After a reconnect Redis may be empty: starting rooms first, then our members in them.
-    this.store.on("ready", () => void this.#createStartingRooms().then(() => this.chatRoom.reconcileMembers()));
 
     this.chatRoom = new ChatRoom({
       store: this.store,
@@ -122,7 +122,7 @@ export class Runtime extends EventEmitter {
       onLeave: (connection, room) => mirrorLeave(this.primus, connection, room),
     });
     const runtime = this;
-    const processor: ProcessorState = {
+    this.processor = {
       simultaneousActions: this.options.simultaneousActions,
       get shuttingDown() {
         return runtime.closing;
@@ -134,7 +134,7 @@ export class Runtime extends EventEmitter {
     this.frames = new FrameHandler({
       actions: this.actions,
       chat: this.chatRoom,
-      processor,
+      processor: this.processor,
       logger: this.logger,
       publicDir: this.options.publicDir,
       maxFileBytes: 10 * 1024 * 1024,
@@ -144,7 +144,6 @@ export class Runtime extends EventEmitter {
       counters: this.counters,
     });
     this.sweeper = new LivenessSweeper(this.store, this.chatRoom, this.logger, this.options.heartbeatMs);
-    this.processor = processor;
 
     this.#client = this.options.enabled && this.options.clientJsName ? this.#buildClient() : Promise.resolve(undefined);
     this.#started = this.#start();
@@ -157,8 +156,6 @@ export class Runtime extends EventEmitter {
     if (this.options.httpServer) this.attach(this.options.httpServer);
   }
 
-  readonly processor: ProcessorState;
-
   async #buildClient(): Promise<GeneratedClient> {
     const client = await generateClient(this.options);
     await writeClient(this.options, client);
@@ -169,7 +166,11 @@ export class Runtime extends EventEmitter {
     if (!this.options.enabled) return;
     await Promise.all([this.store.start(), this.bus.start(), this.#startMetrics()]);
     await this.#createStartingRooms();
-    this.sweeper.start();
+    // Registered after the first start, whose rooms were just made: a later `ready` is a
+    // reconnect, after which Redis may be empty: starting rooms first, then our members.
+    this.store.on("ready", () => void this.#createStartingRooms().then(() => this.chatRoom.reconcileMembers()));
+    // close() may have begun while the store was connecting.
+    if (!this.closing) this.sweeper.start();
     await this.#client;
   }
 
@@ -225,7 +226,6 @@ export class Runtime extends EventEmitter {
     if (this.actionsInFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
-
 
   ready(): Promise<void> {
     return this.#started;

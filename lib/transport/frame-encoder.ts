@@ -22,18 +22,37 @@ export function encodeOnce(primus: Primus, frame: unknown): string | undefined {
 }
 
 /**
+ * True when a frame may be encoded once and handed to sparks as is: no Primus outgoing
+ * transformer is registered (those may change the frame per spark).
+ */
+export function canEncodeOnce(primus: Primus): boolean {
+  return primus.transformers.outgoing.length === 0;
+}
+
+/** Hands an encoded packet to the transformer (the event `Spark#_write` ends in). */
+function emitPacket(primus: Primus, spark: Primus.Spark, packet: string): void {
+  if (spark.readyState !== primus.Spark.CLOSED) spark.emit("outgoing::data", packet);
+}
+
+/**
  * `spark.write(frame)` with the same bytes on the wire, minus Primus's per-write transform
  * pipeline when no outgoing transformer is registered (that pipeline allocates a packet
  * and a closure per write; every reply takes this path).
  */
 export function writeFrame(primus: Primus, spark: Primus.Spark, frame: unknown): void {
-  if (primus.transformers.outgoing.length === 0) {
+  if (canEncodeOnce(primus)) {
     if (spark.readyState === primus.Spark.CLOSED) return;
     const packet = encodeOnce(primus, frame);
-    if (packet !== undefined) {
-      spark.emit("outgoing::data", packet);
-      return;
-    }
+    if (packet !== undefined) return emitPacket(primus, spark, packet);
   }
   spark.write(frame);
+}
+
+/** One frame to many sparks, encoded once when Primus allows, else `spark.write` each. */
+export function writeFrameToMany(primus: Primus, sparks: Iterable<Primus.Spark>, frame: unknown): void {
+  const packet = canEncodeOnce(primus) ? encodeOnce(primus, frame) : undefined;
+  for (const spark of sparks) {
+    if (packet === undefined) spark.write(frame);
+    else emitPacket(primus, spark, packet);
+  }
 }

@@ -14,8 +14,8 @@
 import type Primus from "primus";
 import { Server as SocketIoServer, type Socket } from "socket.io";
 import type { Connection } from "../connection/connection.js";
-import { encodeOnce } from "./frame-encoder.js";
-import { broadcastFrame, sparkFor } from "./socket-server.js";
+import { canEncodeOnce, encodeOnce, writeFrameToMany } from "./frame-encoder.js";
+import { sparkFor } from "./socket-server.js";
 
 /**
  * Prefix of the mirrored socket.io rooms. socket.io also puts every socket in a room named
@@ -54,9 +54,12 @@ export function mirrorLeave(primus: Primus | undefined, connection: Connection, 
   void socketOf(connection)?.leave(roomKey(room));
 }
 
-/** True when a room broadcast may bypass `spark.write` (no per-spark outgoing transforms). */
-function encodeOnceAllowed(primus: Primus): boolean {
-  return primus.transformers.outgoing.length === 0;
+/** The sparks of the members still open on this node. */
+function* liveSparks(members: ReadonlySet<Connection>): Generator<Primus.Spark> {
+  for (const connection of members) {
+    const spark = sparkFor(connection);
+    if (spark && !connection.destroyed) yield spark;
+  }
 }
 
 /**
@@ -66,12 +69,12 @@ function encodeOnceAllowed(primus: Primus): boolean {
  */
 export function broadcastToRoom(primus: Primus, members: ReadonlySet<Connection>, frame: object, room: string): void {
   const io = socketIoOf(primus);
-  if (io && encodeOnceAllowed(primus)) {
+  if (io && canEncodeOnce(primus)) {
     const packet = encodeOnce(primus, frame);
     if (packet !== undefined) {
       io.local.to(roomKey(room)).emit("message", packet);
       return;
     }
   }
-  broadcastFrame(primus, members, frame);
+  writeFrameToMany(primus, liveSparks(members), frame);
 }

@@ -1,6 +1,6 @@
 /**
- * Primus on the app's http(s) server: layers (origin, cookies), one Connection per spark,
- * inbound frames to the FrameHandler, and encode-once delivery for room broadcasts.
+ * Primus on the app's http(s) server: layers (origin, cookies, closing, payload limit), one
+ * Connection per spark, inbound frames to the FrameHandler. Room broadcasts: room-broadcast.ts.
  */
 import type { Server as HttpServer } from "node:http";
 import type { Server as HttpsServer } from "node:https";
@@ -12,7 +12,7 @@ import type { ResolvedOptions } from "../options.js";
 import type { Logger } from "../logger.js";
 import { originLayer } from "../http/origin-policy.js";
 import { transformerFor } from "./transformer-choice.js";
-import { encodeOnce, writeFrame } from "./frame-encoder.js";
+import { writeFrame } from "./frame-encoder.js";
 import { guardSocket, payloadLimitLayer } from "./socket-limits.js";
 import { trimHandshakeRequest } from "./handshake-trim.js";
 
@@ -72,7 +72,7 @@ export function createSocketServer(server: HttpServer | HttpsServer, options: Re
     if (!hooks.isClosing()) return next();
     // Requests of an open polling session (`sid`) still pass: they fetch its last replies
     // and the close notice, and carry the client's goodbye.
-    if (new URL(req.url ?? "/", "http://localhost").searchParams.has("sid")) return next();
+    if (sessionIdOf(req)) return next();
     // Refuse new sockets while close() drains; clients retry elsewhere.
     if ("setHeader" in res) {
       res.statusCode = 503;
@@ -82,7 +82,7 @@ export function createSocketServer(server: HttpServer | HttpsServer, options: Re
   primus.use("payload-limit", payloadLimitLayer((req) => {
     hooks.oversized?.(undefined, "polling");
     // engine.io answered 413 but keeps the session; its client gives up on it: end it now.
-    const sid = new URL(req.url ?? "/", "http://localhost").searchParams.get("sid");
+    const sid = sessionIdOf(req);
     const engine = (primus.transformer.service as { engine?: { clients?: Record<string, { close(discard?: boolean): void }> } } | undefined)?.engine;
     if (sid && engine?.clients && Object.hasOwn(engine.clients, sid)) engine.clients[sid].close(true);
   }));
@@ -123,15 +123,9 @@ export function createSocketServer(server: HttpServer | HttpsServer, options: Re
   return primus;
 }
 
-/** Writes one frame to many connections, encoding it once when Primus allows. */
-export function broadcastFrame(primus: Primus, connections: Iterable<Connection>, frame: object): void {
-  const packet = primus.transformers.outgoing.length === 0 ? encodeOnce(primus, frame) : undefined;
-  for (const connection of connections) {
-    const spark = sparkOf.get(connection);
-    if (!spark || connection.destroyed) continue;
-    if (packet === undefined) spark.write(frame);
-    else if (spark.readyState !== primus.Spark.CLOSED) spark.emit("outgoing::data", packet);
-  }
+/** engine.io's session id of a request (present on every request after the handshake). */
+function sessionIdOf(req: { url?: string }): string | null {
+  return new URL(req.url ?? "/", "http://localhost").searchParams.get("sid");
 }
 
 /** "polling" or "websocket": what the spark runs on now (for stats). */
