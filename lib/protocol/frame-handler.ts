@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { Connection, MessageId } from "../connection/connection.js";
 import type { ActionRegistry } from "../actions/action-registry.js";
 import { processAction, type ProcessorState } from "../actions/action-processor.js";
-import type { ChatRoom } from "../chat/chat-room.js";
+import { chatErrors, type ChatRoom } from "../chat/chat-room.js";
 import type { Logger } from "../logger.js";
 import { readPublicFile } from "../files/static-file.js";
 import { actionReply, closeNotice, verbError, verbOk } from "./replies.js";
@@ -96,7 +96,7 @@ export class FrameHandler {
       case "roomLeave":
         return chat.removeMember(connection.id, room);
       case "roomView":
-        if (!connection.rooms.includes(room)) throw new Error(`connection not in this room (${String(room)})`);
+        if (!connection.rooms.includes(room)) throw new Error(chatErrors.notInRoom(String(room)));
         return chat.roomStatus(room);
       case "say": {
         // One word after the room is delivered intact (string or object); several are

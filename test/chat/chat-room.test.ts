@@ -58,6 +58,8 @@ for (const kind of ["memory", "redis"] as const) {
     });
 
     after(async () => {
+      // REDIS_URL may be a shared server: leave no rooms behind.
+      if (kind === "redis" && ts) for (const name of await ts.ws.chatRoom.list()) await ts.ws.chatRoom.destroy(name).catch(() => undefined);
       await ts?.close();
       await redis?.stop();
     });

@@ -41,10 +41,7 @@ describe("Redis faults: SIGKILL and restart under two servers with clients in ro
   const clients: RawClient[] = [];
 
   before(async function () {
-    redis = await startRedisServer();
-    if (!redis.canKill) {
-      throw new Error(`these tests SIGKILL and restart Redis, which needs a redis-server they start themselves: unset REDIS_URL (${redis.url})`);
-    }
+    redis = await startRedisServer({ own: true });
     guard = guardProcess();
     const prefix = `ahws-faults-${randomUUID()}:`;
     s1 = await startTestServer({ redis: redis.url, redisPrefix: prefix, id: "faults-1" });

@@ -1,7 +1,7 @@
 /**
  * A real, throw-away `redis-server` for tests: loopback only, a free port, no persistence,
- * its own temp dir. With env `REDIS_URL` set, that server is used instead and the fault
- * controls (`kill`, `restart`) are unavailable: `canKill` says so, and they throw.
+ * its own temp dir. With env `REDIS_URL` set, that server is used instead (except by fault
+ * tests, which ask for their own) and `kill`/`restart` throw on it.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -25,10 +25,13 @@ export interface RedisServer {
 const READY_TIMEOUT_MS = 5_000;
 const EXIT_TIMEOUT_MS = 5_000;
 
-/** Starts a redis-server (or adopts REDIS_URL); rejects with a clear error when it cannot. */
-export async function startRedisServer(): Promise<RedisServer> {
+/**
+ * Starts a redis-server (or adopts REDIS_URL); rejects with a clear error when it cannot.
+ * `own: true` always starts one, for tests that SIGKILL and restart it.
+ */
+export async function startRedisServer(options: { own?: boolean } = {}): Promise<RedisServer> {
   const external = process.env.REDIS_URL;
-  if (external) return externalServer(external);
+  if (external && !options.own) return externalServer(external);
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), "actionhero-ws-redis-"));
   const server = new LocalRedisServer(port, dir);
