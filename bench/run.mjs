@@ -93,7 +93,12 @@ async function runPhase(phase, redis) {
       servers.push(await startNode(file, {
         core: SERVER_CORE,
         // BENCH_CPU_PROF=<dir>: a V8 CPU profile of every server process (written at exit).
-        nodeArgs: ["--expose-gc", ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : [])],
+        // BENCH_NODE_ARGS="--trace-gc …": extra node flags for the server processes.
+        nodeArgs: [
+          "--expose-gc",
+          ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : []),
+          ...(process.env.BENCH_NODE_ARGS ?? "").split(/\s+/).filter(Boolean),
+        ],
         env: { PORT: String(port), REDIS_URL: target.redis ? redis.url : "", ...target.env },
         timeoutMs: target.bootMs ?? 30_000,
       }));

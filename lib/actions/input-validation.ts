@@ -1,5 +1,6 @@
 /** Applies an action's `inputs`: scrub, default, formatter, validator, required — Actionhero's order. */
 import type { ActionDefinition, ActionInput, Params } from "./action.js";
+import { prototypeFree } from "./prototype-free.js";
 
 /** Kept even when not declared as inputs (Actionhero's "global safe params"). */
 const alwaysKept = new Set(["file", "apiVersion", "callback", "action", "messageId"]);
@@ -22,7 +23,7 @@ function messageOf(result: unknown): string | undefined {
  */
 export function prepareParams(action: ActionDefinition, received: Params): Params | Promise<Params> {
   const inputs = action.inputs ?? {};
-  const params: Params = Object.create(null);
+  const params: Params = prototypeFree();
   for (const key in received) {
     if (alwaysKept.has(key) || Object.hasOwn(inputs, key)) params[key] = received[key];
   }

@@ -3,6 +3,7 @@
  * middleware and `ws.connections` hand to application code.
  */
 import { randomUUID } from "node:crypto";
+import { prototypeFree } from "../actions/prototype-free.js";
 
 export type MessageId = string | number;
 
@@ -69,7 +70,7 @@ export class Connection {
   readonly connectedAt = Date.now();
   readonly canChat = true;
   rooms: string[] = [];
-  params: Record<string, unknown> = Object.create(null);
+  params: Record<string, unknown> = prototypeFree();
   /** Free space for the application (Actionhero's `connection.session`). */
   session: Record<string, unknown> = {};
   /** The latest frame's id: fills `messageId` of replies sent without one. */
@@ -111,6 +112,14 @@ export class Connection {
     if (frame.context === "response" && frame.messageId === undefined) frame.messageId = this.messageId;
     if (frame.error instanceof Error) frame.error = String(frame.error.message);
     this.#transport.write(frame);
+  }
+
+  /**
+   * Writes a frame the protocol layer already shaped (`context`, `messageId`, errors as
+   * strings) without sendMessage's copy: the path of every action reply.
+   */
+  sendFrame(frame: OutboundMessage): void {
+    if (!this.destroyed) this.#transport.write(frame);
   }
 
   details(): ConnectionDetails {

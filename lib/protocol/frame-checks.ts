@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import type { MessageId } from "../connection/connection.js";
 import type { BadFrameReason } from "../stats/counters.js";
+import { prototypeFree } from "../actions/prototype-free.js";
 
 const forbiddenKeys = new Set(["__proto__", "constructor", "prototype"]);
 
@@ -63,9 +64,11 @@ function walk(value: unknown, max: number, depth: number, where: string): FrameE
 
 /** A shallow copy into an object without a prototype, so no key can reach Object.prototype. */
 export function nullPrototypeCopy(value: unknown): Record<string, unknown> {
-  const copy: Record<string, unknown> = Object.create(null);
+  const copy: Record<string, unknown> = prototypeFree();
   if (typeof value === "object" && value !== null && !Array.isArray(value)) {
-    for (const [k, v] of Object.entries(value)) copy[k] = v;
+    // for...in, not Object.entries: no pair arrays on this per-action path. Only own keys:
+    // values from JSON.parse have no inherited enumerable ones, but callers may pass others.
+    for (const key in value) if (Object.hasOwn(value, key)) copy[key] = (value as Record<string, unknown>)[key];
   }
   return copy;
 }

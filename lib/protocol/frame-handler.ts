@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { Connection, MessageId } from "../connection/connection.js";
 import type { ActionRegistry } from "../actions/action-registry.js";
-import { processAction, type ProcessorState } from "../actions/action-processor.js";
+import { isThenable, processAction, type ActionOutcome, type ProcessorState } from "../actions/action-processor.js";
 import { chatErrors, type ChatRoom } from "../chat/chat-room.js";
 import type { Logger } from "../logger.js";
 import { readPublicFile } from "../files/static-file.js";
@@ -14,6 +14,7 @@ import { actionReply, closeNotice, verbError, verbOk } from "./replies.js";
 import { FrameError, asFrameObject, inspectClientValue, maxFrameDepth, messageIdOf, nullPrototypeCopy } from "./frame-checks.js";
 import { TokenBucket } from "./rate-limiter.js";
 import type { RuntimeCounters } from "../stats/counters.js";
+import { prototypeFree } from "../actions/prototype-free.js";
 
 export interface FrameHandlerDeps {
   actions: ActionRegistry;
@@ -38,7 +39,12 @@ export class FrameHandler {
 
   constructor(private readonly deps: FrameHandlerDeps) {}
 
-  async handle(connection: Connection, data: unknown): Promise<void> {
+  /**
+   * Handles one frame. Returns a promise only while work is pending (an action that is
+   * asynchronous, a verb, a file): the action path of every round trip stays free of
+   * needless promises and `await`s. Never rejects.
+   */
+  handle(connection: Connection, data: unknown): void | Promise<void> {
     // A frame without a usable id is answered with a fresh one (as Actionhero does): the
     // previous frame's id could belong to a request still in flight, whose callback the
     // client would then fire with this error.
@@ -53,28 +59,44 @@ export class FrameHandler {
       const checked = messageIdOf(frame, this.deps.messageIdLength);
       messageId = checked.id;
       connection.messageId = messageId;
-      connection.params = Object.create(null);
-      if (checked.error) throw new FrameError(checked.error, "message_id");
-      const problem = inspectClientValue(frame, maxFrameDepth);
-      if (problem) throw problem;
+      const problem = checked.error ? new FrameError(checked.error, "message_id") : inspectClientValue(frame, maxFrameDepth);
+      if (problem) {
+        // A refused frame still replaces the previous frame's params (detailsView shows them).
+        connection.params = prototypeFree();
+        throw problem;
+      }
 
       const verb = frame.event;
-      if (verb === "action") return await this.#action(connection, frame.params, messageId);
-      if (verb === "file") return await this.#file(connection, frame.file, messageId);
-
-      const { event: _verb, messageId: _id, room, ...others } = frame;
-      const words: unknown[] = room ? [room, ...Object.values(others)] : Object.values(others);
-      try {
-        const result = await this.verbs(connection, verb, words);
-        if (verb !== "quit" && verb !== "exit") connection.sendMessage(verbOk(result, messageId));
-      } catch (error) {
-        connection.sendMessage(verbError(error, others, messageId));
+      const pending = verb === "action" ? this.#action(connection, frame.params, messageId) : this.#verb(connection, frame, messageId);
+      if (pending) {
+        const id = messageId;
+        return pending.catch((error: unknown) => this.#refuse(connection, data, id, error));
       }
     } catch (error) {
-      this.deps.counters.badFrame(error instanceof FrameError ? error.reason : "other");
-      const reason = error instanceof Error ? error.message : String(error);
-      this.deps.logger.debug({ connection: connection.id, reason }, "actionhero-ws: bad frame");
-      connection.sendMessage(verbError(new Error(reason), typeof data === "object" ? {} : data, messageId ?? randomUUID()));
+      this.#refuse(connection, data, messageId, error);
+    }
+  }
+
+  /** A frame that could not be run: counted, logged at debug, answered with the reason. */
+  #refuse(connection: Connection, data: unknown, messageId: MessageId | undefined, error: unknown): void {
+    this.deps.counters.badFrame(error instanceof FrameError ? error.reason : "other");
+    const reason = error instanceof Error ? error.message : String(error);
+    this.deps.logger.debug({ connection: connection.id, reason }, "actionhero-ws: bad frame");
+    connection.sendMessage(verbError(new Error(reason), typeof data === "object" ? {} : data, messageId ?? randomUUID()));
+  }
+
+  /** Verbs other than `action`: Actionhero's `{status: "OK", data}` or its error frame. */
+  async #verb(connection: Connection, frame: Record<string, unknown>, messageId: MessageId): Promise<void> {
+    const verb = frame.event;
+    if (verb === "file") return this.#file(connection, frame.file, messageId);
+    connection.params = prototypeFree();
+    const { event: _verb, messageId: _id, room, ...others } = frame;
+    const words: unknown[] = room ? [room, ...Object.values(others)] : Object.values(others);
+    try {
+      const result = await this.verbs(connection, verb, words);
+      if (verb !== "quit" && verb !== "exit") connection.sendMessage(verbOk(result, messageId));
+    } catch (error) {
+      connection.sendMessage(verbError(error, others, messageId));
     }
   }
 
@@ -135,16 +157,35 @@ export class FrameHandler {
     return false;
   }
 
-  async #action(connection: Connection, params: unknown, messageId: MessageId): Promise<void> {
+  /** Runs an action; a promise only when the action (or its inputs) went asynchronous. */
+  #action(connection: Connection, params: unknown, messageId: MessageId): void | Promise<void> {
     const received = nullPrototypeCopy(params);
     connection.params = received;
     const { processor } = this.deps;
     processor.begin();
+    let outcome: ActionOutcome | Promise<ActionOutcome>;
     try {
-      const outcome = await processAction(this.deps.actions, connection, received, processor);
-      if (outcome.toRender) connection.sendMessage(actionReply(outcome.response, messageId));
-    } finally {
+      outcome = processAction(this.deps.actions, connection, received, processor);
+    } catch (error) {
       processor.end();
+      throw error;
+    }
+    if (!isThenable(outcome)) return this.#reply(connection, outcome, messageId);
+    return outcome.then(
+      (done) => this.#reply(connection, done, messageId),
+      (error: unknown) => {
+        processor.end();
+        throw error;
+      },
+    );
+  }
+
+  /** Sends an action's reply, then ends its bracket (close() waits for replies to be written). */
+  #reply(connection: Connection, outcome: ActionOutcome, messageId: MessageId): void {
+    try {
+      if (outcome.toRender) connection.sendFrame(actionReply(outcome.response, messageId));
+    } finally {
+      this.deps.processor.end();
     }
   }
 

@@ -28,8 +28,8 @@ export class RuntimeCounters {
   pubsubReconnects = 0;
   readonly frames = new Map<string, number>();
   readonly badFrameReasons = new Map<BadFrameReason, number>();
-  /** `${action}\n${status}` -> count. */
-  readonly actions = new Map<string, number>();
+  /** action -> status -> count (nested, so the hot path builds no key string). */
+  readonly actions = new Map<string, Map<string, number>>();
 
   /** One inbound frame that parsed as an object, by verb. */
   frame(verb: unknown): void {
@@ -44,8 +44,9 @@ export class RuntimeCounters {
 
   /** `action` must already be bounded (a registered name or "unknown"). */
   action(action: string, status: string): void {
-    const key = `${action}\n${status}`;
-    this.actions.set(key, (this.actions.get(key) ?? 0) + 1);
+    let byStatus = this.actions.get(action);
+    if (!byStatus) this.actions.set(action, (byStatus = new Map()));
+    byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
   }
 
   /** The scalar counts, for `stats()`. */

@@ -66,10 +66,7 @@ export async function registerPrometheusMetrics(options: MetricsOptions, source:
   new prom.Gauge({ name: `${prefix}actions_in_flight`, help: "Actions running now", registers, collect() { this.set(source.actionsInFlight()); } });
   labelled("frames_total", "Inbound frames by verb", ["verb"], () => [...c.frames].map(([verb, n]) => [{ verb }, n]));
   labelled("actions_total", "Actions run, by action and outcome", ["action", "status"], () =>
-    [...c.actions].map(([key, n]) => {
-      const [action, status] = key.split("\n");
-      return [{ action, status }, n];
-    }));
+    [...c.actions].flatMap(([action, byStatus]) => [...byStatus].map(([status, n]): [Record<"action" | "status", string>, number] => [{ action, status }, n])));
   labelled("bad_frames_total", "Frames refused as malformed, by reason", ["reason"], () => [...c.badFrameReasons].map(([reason, n]) => [{ reason }, n]));
   counter("rate_limited_total", "Frames refused by the per-connection rate limit", () => c.rateLimited);
   counter("rate_limit_closes_total", "Connections closed for flooding", () => c.rateLimitCloses);

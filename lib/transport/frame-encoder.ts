@@ -6,19 +6,23 @@ import type Primus from "primus";
 
 const u2028 = /\u2028/g;
 const u2029 = /\u2029/g;
+const lineSeparators = /[\u2028\u2029]/;
 
 /** The encoded packet, or undefined when the encoder is not synchronous (then write per spark). */
 export function encodeOnce(primus: Primus, frame: unknown): string | undefined {
-  let packet: string | undefined;
-  let failed = false;
-  primus.encoder(frame, (err, encoded) => {
-    if (err) failed = true;
-    else packet = encoded;
-  });
-  if (failed || typeof packet !== "string") return undefined;
-  if (packet.includes("\u2028")) packet = packet.replace(u2028, "\\u2028");
-  if (packet.includes("\u2029")) packet = packet.replace(u2029, "\\u2029");
-  return packet;
+  encoded = undefined;
+  primus.encoder(frame, takeEncoded);
+  const packet = encoded;
+  encoded = undefined;
+  if (typeof packet !== "string") return undefined;
+  // One scan for both separators (they are rare); replace only when one is there.
+  return lineSeparators.test(packet) ? packet.replace(u2028, "\\u2028").replace(u2029, "\\u2029") : packet;
+}
+
+/** Where the encoder's callback leaves its result: one shared function, no closure per frame. */
+let encoded: unknown;
+function takeEncoded(err: unknown, packet: unknown): void {
+  encoded = err ? undefined : packet;
 }
 
 /**

@@ -17,6 +17,8 @@ declare module "primus" {
       query: Record<string, unknown>;
       request: IncomingMessage & { cookies?: Record<string, string>; signedCookies?: Record<string, string | false> };
       socket: unknown;
+      /** Frames that arrived before the `connection` listeners finished (null after). */
+      queue: unknown[] | null;
       write(data: unknown): boolean;
       end(data?: unknown, options?: { reconnect?: boolean }): void;
       emits(event: string, parser?: (next: (arg?: unknown) => void, ...args: unknown[]) => void): (...args: unknown[]) => void;

@@ -10,6 +10,7 @@ import { dirname, join } from "node:path";
 import Primus from "primus";
 import { Server as EngineServer } from "engine.io";
 import { Server as SocketIoServer, type Socket } from "socket.io";
+import { receiveMessage } from "./inbound-fast-path.js";
 
 const require = createRequire(import.meta.url);
 const client = require("../../../lib/transport/socket-io-client.cjs") as () => void;
@@ -39,7 +40,8 @@ export type SocketIoSpark = Primus.Spark & { socket: Socket | null };
 export function createSocketIoTransformer(): Primus.TransformerConstructor {
   return Primus.Transformer.extend({
     server(this: Primus.TransformerInstance) {
-      const options = this.primus.options;
+      const primus = this.primus;
+      const options = primus.options;
       const engine = new EngineServer({
         perMessageDeflate: !!options.compression,
         httpCompression: !!options.compression,
@@ -80,7 +82,7 @@ export function createSocketIoTransformer(): Primus.TransformerConstructor {
         // Plain closures rather than `spark.emits(...)`: that helper copies its arguments
         // into fresh arrays on every inbound message and keeps three more closures (and
         // their scopes) per idle connection.
-        socket.on("message", (data: unknown) => spark.emit("incoming::data", data));
+        socket.on("message", (data: unknown) => receiveMessage(primus, spark, data));
         socket.on("error", (error: unknown) => spark.emit("incoming::error", error));
         socket.on("disconnect", (reason: unknown) => {
           live = null;

@@ -15,6 +15,7 @@ import { transformerFor } from "./transformer-choice.js";
 import { writeFrame } from "./frame-encoder.js";
 import { guardSocket, payloadLimitLayer } from "./socket-limits.js";
 import { trimHandshakeRequest } from "./handshake-trim.js";
+import { receiveFramesDirectly } from "./inbound-fast-path.js";
 
 /** Builds the Primus options from ours (shared by the real server and the client generator). */
 export function primusOptions(options: ResolvedOptions): Primus.Options {
@@ -105,7 +106,9 @@ export function createSocketServer(server: HttpServer | HttpsServer, options: Re
     sparkOf.set(connection, spark);
     // The fingerprint is read: the rest of the handshake's parsing only costs memory now.
     trimHandshakeRequest(spark.request);
-    spark.on("data", (data: unknown) => hooks.data(connection, data));
+    const receive = (data: unknown) => hooks.data(connection, data);
+    spark.on("data", receive);
+    receiveFramesDirectly(spark, receive);
     spark.on("error", (error: Error) => {
       // Primus reports undecodable frames as a ParserError here; transport errors also land
       // here, and those concern the socket, not a frame the client could correct.
