@@ -3,6 +3,7 @@
  * Primus's JSON encoder plus its U+2028/U+2029 escaping.
  */
 import type Primus from "primus";
+import { markWritten } from "./outbound-sweeper.js";
 
 const u2028 = /\u2028/g;
 const u2029 = /\u2029/g;
@@ -44,6 +45,7 @@ function emitPacket(primus: Primus, spark: Primus.Spark, packet: string): void {
  * and a closure per write; every reply takes this path).
  */
 export function writeFrame(primus: Primus, spark: Primus.Spark, frame: unknown): void {
+  markWritten();
   if (canEncodeOnce(primus)) {
     if (spark.readyState === primus.Spark.CLOSED) return;
     const packet = encodeOnce(primus, frame);
@@ -54,6 +56,7 @@ export function writeFrame(primus: Primus, spark: Primus.Spark, frame: unknown):
 
 /** One frame to many sparks, encoded once when Primus allows, else `spark.write` each. */
 export function writeFrameToMany(primus: Primus, sparks: Iterable<Primus.Spark>, frame: unknown): void {
+  markWritten();
   const packet = canEncodeOnce(primus) ? encodeOnce(primus, frame) : undefined;
   for (const spark of sparks) {
     if (packet === undefined) spark.write(frame);

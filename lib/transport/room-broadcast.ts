@@ -16,6 +16,7 @@ import { Server as SocketIoServer, type Socket } from "socket.io";
 import type { Connection } from "../connection/connection.js";
 import { canEncodeOnce, encodeOnce, writeFrameToMany } from "./frame-encoder.js";
 import { sparkFor } from "./socket-server.js";
+import { markWritten } from "./outbound-sweeper.js";
 
 /**
  * Prefix of the mirrored socket.io rooms. socket.io also puts every socket in a room named
@@ -72,6 +73,7 @@ export function broadcastToRoom(primus: Primus, members: ReadonlySet<Connection>
   if (io && canEncodeOnce(primus)) {
     const packet = encodeOnce(primus, frame);
     if (packet !== undefined) {
+      markWritten();
       io.local.to(roomKey(room)).emit("message", packet);
       return;
     }

@@ -1,14 +1,17 @@
 /**
  * Limits enforced below Primus, per socket:
  * - the outbound buffer: a client that stops reading makes the server queue everything it
- *   is sent (engine.io's `writeBuffer`, then ws's `bufferedAmount`). Past the limit the
- *   socket is dropped at once: broadcasts never wait for it and memory stays bounded.
+ *   is sent (engine.io's `writeBuffer`, then ws's `bufferedAmount`). The server's sweeper
+ *   (outbound-sweeper.ts) measures every socket within 50 ms of any write and drops those
+ *   past the limit: broadcasts never wait for them and pay nothing per delivery, and memory
+ *   stays bounded by the limit plus what is written in one 50 ms interval.
  * - oversized inbound frames: ws (engine.io's `maxPayload` = Primus `maxLength`) closes the
  *   websocket with 1009 and engine.io's polling answers 413 by themselves; we report both.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type Primus from "primus";
+import { markWritten, OutboundSweeper, type SweptSocket } from "./outbound-sweeper.js";
 
 interface EnginePacket {
   data?: unknown;
@@ -17,24 +20,25 @@ interface EnginePacket {
 /** The engine.io Socket (the `conn` of a socket.io socket, or the engine.io transformer's socket). */
 interface EngineSocket {
   writeBuffer: EnginePacket[];
+  readyState?: string;
   transport?: { name?: string; socket?: WsSocket };
   close(discard?: boolean): void;
-  on(event: string, listener: (...args: never[]) => void): unknown;
-  off(event: string, listener: (...args: never[]) => void): unknown;
   once(event: string, listener: (...args: never[]) => void): unknown;
 }
 
+/** ws's `WebSocket.CLOSED`. */
+const WS_CLOSED = 3;
+
 interface WsSocket {
   bufferedAmount: number;
+  readyState: number;
   terminate(): void;
   once(event: string, listener: (...args: never[]) => void): unknown;
   on(event: string, listener: (...args: never[]) => void): unknown;
 }
 
 export interface SocketLimitHooks {
-  /** Bytes one socket may have queued for sending before it is dropped. */
-  outboundBufferBytes: number;
-  /** The socket went over the limit and is being dropped (called once). */
+  /** A sweep found the socket over `limits.outboundBufferBytes`; it is being dropped (called once). */
   slow(queuedBytes: number): void;
   /** The client sent a frame over `maxLength`; ws has closed the socket with 1009. */
   oversized(): void;
@@ -87,45 +91,44 @@ function dropEngineSocket(engine: EngineSocket): void {
   if (ws && typeof ws.terminate === "function") ws.terminate();
 }
 
-/** Watches one spark's socket for the outbound limit and oversized inbound frames. */
-export function guardSocket(spark: Primus.Spark, hooks: SocketLimitHooks): void {
+/**
+ * The sweeper of one Primus server. Writes through `spark.write` (code outside
+ * frame-encoder.ts holding a spark) mark too: Primus gives each server its own Spark
+ * prototype, and that path already runs a transform pipeline per write. Primus's
+ * heartbeats use `_write`, so an idle server stays unmarked.
+ */
+export function createOutboundSweeper(primus: Primus, limitBytes: number): OutboundSweeper {
+  const proto = (primus.Spark as unknown as { prototype: Primus.Spark }).prototype;
+  const write = proto.write;
+  Object.defineProperty(proto, "write", {
+    configurable: true,
+    writable: true,
+    value: function markedWrite(this: Primus.Spark, data: unknown): boolean {
+      markWritten();
+      return write.call(this, data);
+    },
+  });
+  return new OutboundSweeper(limitBytes);
+}
+
+/** Watches one spark's socket for the outbound limit (through the sweeper) and oversized inbound frames. */
+export function guardSocket(spark: Primus.Spark, sweeper: OutboundSweeper, hooks: SocketLimitHooks): void {
   const raw = spark.socket as { conn?: unknown } | null;
   const engine = isEngineSocket(raw?.conn) ? raw.conn : isEngineSocket(raw) ? raw : undefined;
-  let tripped = false;
-  const trip = (queued: number, drop: () => void) => {
-    tripped = true;
-    // Not from inside engine.io's sendPacket (we may be in the middle of a broadcast
-    // loop): right after it, before anything else is queued for this socket.
-    queueMicrotask(() => {
-      hooks.slow(queued);
-      drop();
-    });
-  };
 
   if (engine) {
+    if (engine.readyState === "closed") return;
     const backlog = new EngineBacklog();
-    // An upper bound of what measure() would return: the last exact reading plus every
-    // packet since, each counted as if every UTF-16 unit took 3 bytes plus a frame header.
-    // The backlog only shrinks between readings, so while the bound is under the limit the
-    // exact reading (a walk of new writeBuffer entries and ws internals) can be skipped:
-    // this listener runs for every delivery of every broadcast.
-    let bound = 0;
-    // Every write, whatever path it took (spark.write, or a socket.io room broadcast that
-    // bypasses Primus), creates an engine.io packet.
-    const check = (packet: EnginePacket) => {
-      if (tripped) return;
-      const bytes = packetBytes(packet);
-      bound += bytes * 3 + 16;
-      if (bound <= hooks.outboundBufferBytes) return;
-      const queued = backlog.measure(engine) + bytes;
-      bound = queued;
-      if (queued <= hooks.outboundBufferBytes) return;
-      engine.off("packetCreate", check);
-      trip(queued, () => dropEngineSocket(engine));
+    const swept: SweptSocket = {
+      measure: () => backlog.measure(engine),
+      overLimit: (queued) => {
+        hooks.slow(queued);
+        dropEngineSocket(engine);
+      },
     };
-    engine.on("packetCreate", check);
+    sweeper.add(swept);
     engine.once("close", (reason: string, description: unknown) => {
-      engine.off("packetCreate", check);
+      sweeper.remove(swept);
       const detail = description instanceof Error ? description.message : String(description ?? "");
       if (reason === "transport error" && /max payload size exceeded/i.test(detail)) hooks.oversized();
     });
@@ -135,12 +138,16 @@ export function guardSocket(spark: Primus.Spark, hooks: SocketLimitHooks): void 
   if (isWsSocket(raw)) {
     // Primus's own `websockets` transformer: spark.socket is the ws socket.
     const ws = raw;
-    const check = () => {
-      if (tripped || ws.bufferedAmount <= hooks.outboundBufferBytes) return;
-      spark.off("outgoing::data", check);
-      trip(ws.bufferedAmount, () => ws.terminate());
+    if (ws.readyState === WS_CLOSED) return;
+    const swept: SweptSocket = {
+      measure: () => ws.bufferedAmount,
+      overLimit: (queued) => {
+        hooks.slow(queued);
+        ws.terminate();
+      },
     };
-    spark.on("outgoing::data", check);
+    sweeper.add(swept);
+    ws.once("close", () => sweeper.remove(swept));
     ws.on("error", (error: Error & { code?: string }) => {
       if (error?.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH") hooks.oversized();
     });

@@ -13,7 +13,7 @@ import type { Logger } from "../logger.js";
 import { originLayer } from "../http/origin-policy.js";
 import { transformerFor } from "./transformer-choice.js";
 import { writeFrame } from "./frame-encoder.js";
-import { guardSocket, payloadLimitLayer } from "./socket-limits.js";
+import { createOutboundSweeper, guardSocket, payloadLimitLayer } from "./socket-limits.js";
 import { trimHandshakeRequest } from "./handshake-trim.js";
 import { receiveFramesDirectly } from "./inbound-fast-path.js";
 
@@ -88,6 +88,9 @@ export function createSocketServer(server: HttpServer | HttpsServer, options: Re
     if (sid && engine?.clients && Object.hasOwn(engine.clients, sid)) engine.clients[sid].close(true);
   }));
 
+  // limits.outboundBufferBytes: one sweeper for this server's sockets, stopped with it.
+  const outbound = createOutboundSweeper(primus, options.limits.outboundBufferBytes);
+  primus.on("close", () => outbound.stop());
   primus.on("connection", (spark: Primus.Spark) => {
     const connection = new Connection({
       fingerprint: fingerprintOf(spark.request, spark.query, options.cookieKey, options.secret, options.acceptSessionIdQuery),
@@ -116,8 +119,7 @@ export function createSocketServer(server: HttpServer | HttpsServer, options: Re
       else logger.debug({ connection: connection.id, err: error.message }, "actionhero-ws: socket error");
     });
     spark.on("end", () => void connection.cleanup());
-    guardSocket(spark, {
-      outboundBufferBytes: options.limits.outboundBufferBytes,
+    guardSocket(spark, outbound, {
       slow: (queuedBytes) => hooks.slowConsumer?.(connection, queuedBytes),
       oversized: () => hooks.oversized?.(connection, "websocket"),
     });
