@@ -13,9 +13,14 @@ export class TokenBucket {
 
   /** 0 when the message may pass, else milliseconds until the next token. */
   take(): number {
-    const now = performance.now();
-    this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#last) / 1000) * this.perSecond);
-    this.#last = now;
+    // The clock is read only when the bucket looks empty: the refill since the last reading
+    // is added then, capped at `burst`. Any window of T seconds still passes at most
+    // burst + T × perSecond messages, and a client within its budget costs no clock read.
+    if (this.#tokens < 1) {
+      const now = performance.now();
+      this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#last) / 1000) * this.perSecond);
+      this.#last = now;
+    }
     if (this.#tokens >= 1) {
       this.#tokens -= 1;
       this.strikes = 0;

@@ -3,6 +3,8 @@
  * Primus's JSON encoder plus its U+2028/U+2029 escaping.
  */
 import type Primus from "primus";
+import { encode } from "./primus-codec.js";
+import { sendPacket } from "./spark-fast-path.js";
 import { markWritten } from "./outbound-sweeper.js";
 
 const u2028 = /\u2028/g;
@@ -11,19 +13,10 @@ const lineSeparators = /[\u2028\u2029]/;
 
 /** The encoded packet, or undefined when the encoder is not synchronous (then write per spark). */
 export function encodeOnce(primus: Primus, frame: unknown): string | undefined {
-  encoded = undefined;
-  primus.encoder(frame, takeEncoded);
-  const packet = encoded;
-  encoded = undefined;
-  if (typeof packet !== "string") return undefined;
+  const packet = encode(primus, frame);
+  if (packet === undefined) return undefined;
   // One scan for both separators (they are rare); replace only when one is there.
   return lineSeparators.test(packet) ? packet.replace(u2028, "\\u2028").replace(u2029, "\\u2029") : packet;
-}
-
-/** Where the encoder's callback leaves its result: one shared function, no closure per frame. */
-let encoded: unknown;
-function takeEncoded(err: unknown, packet: unknown): void {
-  encoded = err ? undefined : packet;
 }
 
 /**
@@ -36,7 +29,7 @@ export function canEncodeOnce(primus: Primus): boolean {
 
 /** Hands an encoded packet to the transformer (the event `Spark#_write` ends in). */
 function emitPacket(primus: Primus, spark: Primus.Spark, packet: string): void {
-  if (spark.readyState !== primus.Spark.CLOSED) spark.emit("outgoing::data", packet);
+  if (spark.readyState !== primus.Spark.CLOSED) sendPacket(spark, packet);
 }
 
 /**

@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import Primus from "primus";
 import { Server as EngineServer } from "engine.io";
 import { Server as SocketIoServer, type Socket } from "socket.io";
-import { receiveMessage } from "./inbound-fast-path.js";
+import { receiveMessage, sendPacketsDirectly } from "./spark-fast-path.js";
 
 const require = createRequire(import.meta.url);
 const client = require("../../../lib/transport/socket-io-client.cjs") as () => void;
@@ -65,7 +65,9 @@ export function createSocketIoTransformer(): Primus.TransformerConstructor {
           socket,
         ) as SocketIoSpark;
         let live: Socket | null = socket;
-        spark.on("outgoing::data", (data: unknown) => live?.send(data));
+        const send = (data: unknown) => live?.send(data);
+        spark.on("outgoing::data", send);
+        sendPacketsDirectly(spark, send);
         spark.on("outgoing::end", () => {
           // engine.io closes a websocket without a code; give the client the stated one
           // (e.g. 1008 after a flood). ws sends it after the frames already queued.

@@ -15,7 +15,7 @@ import { transformerFor } from "./transformer-choice.js";
 import { writeFrame } from "./frame-encoder.js";
 import { createOutboundSweeper, guardSocket, payloadLimitLayer } from "./socket-limits.js";
 import { trimHandshakeRequest } from "./handshake-trim.js";
-import { receiveFramesDirectly } from "./inbound-fast-path.js";
+import { receiveFramesDirectly } from "./spark-fast-path.js";
 
 /** Builds the Primus options from ours (shared by the real server and the client generator). */
 export function primusOptions(options: ResolvedOptions): Primus.Options {

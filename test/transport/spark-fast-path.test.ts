@@ -1,7 +1,8 @@
 /**
- * Inbound frames skip Primus's per-message event chain only when nothing can tell the
- * difference (lib/transport/inbound-fast-path.ts). These check the cases where it must not:
- * incoming transformers, an application's own `data` listener, Primus's protocol strings.
+ * Frames skip Primus's per-message event chain only when nothing can tell the difference
+ * (lib/transport/spark-fast-path.ts). These check the cases where it must not: incoming
+ * transformers, an application's own `data` or `outgoing::data` listener, Primus's
+ * protocol strings.
  */
 import { expect } from "chai";
 import type Primus from "primus";
@@ -58,6 +59,17 @@ describe("transport: inbound frames and Primus's own hooks", function () {
     const reply = await client.request({ event: "action", params: { action: "echoParams", anything: 1 }, messageId: 7 });
     expect(reply.params).to.deep.include({ action: "echoParams", anything: 1 });
     expect(heard).to.deep.equal([{ event: "action", params: { action: "echoParams", anything: 1 }, messageId: 7 }]);
+  });
+
+  it("an `outgoing::data` listener the application adds to a spark sees every reply packet, and the client gets it", async () => {
+    const packets: unknown[] = [];
+    ts.ws.primus!.on("connection", (spark: Primus.Spark) => spark.on("outgoing::data", (packet: unknown) => packets.push(packet)));
+    const client = await open();
+    const reply = await client.request({ event: "action", params: { action: "echoParams", anything: "out" }, messageId: "out" });
+    expect((reply.params as Record<string, unknown>).anything).to.equal("out");
+    const replyPackets = packets.filter((p) => typeof p === "string" && p.includes('"messageId":"out"'));
+    expect(replyPackets).to.have.length(1);
+    expect(JSON.parse(replyPackets[0] as string)).to.deep.equal(reply);
   });
 
   it("Primus's pongs reach Primus: a client that answers pings outlives many intervals and gets no error for them", async () => {
