@@ -43,19 +43,23 @@ function errorValue(error: unknown): unknown {
   return error;
 }
 
+/** Called once with the outcome, or with an error that is not the action's own. */
+export type OutcomeCallback = (error: unknown, outcome?: ActionOutcome) => void;
+
 /**
- * Runs the action. The outcome is returned directly when nothing in the way was
- * asynchronous (inputs without async hooks and a `run` that returns a plain value), else as
- * a promise: this is every action round trip, and each needless promise or `await` is a
- * measurable share of it (bench/README.md). Rejects only on errors that are not the
- * action's own (those become `kind: "failed"`).
+ * Runs the action and calls `done` once: synchronously when nothing in the way was
+ * asynchronous (inputs without async hooks and a `run` that returns a plain value), else
+ * from the one promise reaction of whatever was asynchronous. This is every action round
+ * trip: a chain of awaits or `.then`s costs a promise and a microtask per step (bench/README.md).
+ * `done` must not throw. Errors that are the action's own become `kind: "failed"`.
  */
-export function processAction(
+export function runActionThen(
   registry: ActionRegistry,
   requester: Connection | HttpRequester,
   received: Params,
   state: ProcessorState,
-): ActionOutcome | Promise<ActionOutcome> {
+  done: OutcomeCallback,
+): void {
   const socket = requester instanceof Connection ? requester : undefined;
   if (socket) {
     socket.totalActions++;
@@ -64,27 +68,31 @@ export function processAction(
   const action = registry.get(received.action, received.apiVersion);
   // Label with the registered name only: client-chosen names must not grow the metrics.
   const label = action ? String(received.action) : "unknown";
-  let outcome: ActionOutcome | Promise<ActionOutcome>;
-  try {
-    outcome = runAction(action, requester, socket, received, state);
-  } catch (error) {
+  let settled = false;
+  const finish = (error: unknown, outcome?: ActionOutcome) => {
+    if (settled) return;
+    settled = true;
     if (socket) socket.pendingActions--;
-    throw error;
+    if (outcome) state.recordAction?.(label, outcome.kind);
+    done(error, outcome);
+  };
+  try {
+    runAction(action, requester, socket, received, state, finish);
+  } catch (error) {
+    finish(error);
   }
-  if (!isThenable(outcome)) return settle(outcome, socket, state, label);
-  return outcome.then(
-    (done) => settle(done, socket, state, label),
-    (error: unknown) => {
-      if (socket) socket.pendingActions--;
-      throw error;
-    },
-  );
 }
 
-function settle(outcome: ActionOutcome, socket: Connection | undefined, state: ProcessorState, label: string): ActionOutcome {
-  if (socket) socket.pendingActions--;
-  state.recordAction?.(label, outcome.kind);
-  return outcome;
+/** The same as a promise (the HTTP endpoint): rejects only on errors that are not the action's. */
+export function processAction(
+  registry: ActionRegistry,
+  requester: Connection | HttpRequester,
+  received: Params,
+  state: ProcessorState,
+): Promise<ActionOutcome> {
+  return new Promise((resolve, reject) => {
+    runActionThen(registry, requester, received, state, (error, outcome) => (outcome ? resolve(outcome) : reject(error)));
+  });
 }
 
 function runAction(
@@ -93,49 +101,71 @@ function runAction(
   socket: Connection | undefined,
   received: Params,
   state: ProcessorState,
-): ActionOutcome | Promise<ActionOutcome> {
-  if (state.shuttingDown) return failure(actionErrors.shuttingDown, "shutdown");
+  finish: OutcomeCallback,
+): void {
+  if (state.shuttingDown) return finish(undefined, failure(actionErrors.shuttingDown, "shutdown"));
   // Counted first, as in Actionhero: the (limit+1)th concurrent request fails.
-  if (socket && socket.pendingActions > state.simultaneousActions) return failure(actionErrors.tooManyPending, "busy");
-  if (!action) return failure(actionErrors.unknownAction, "unknown");
+  if (socket && socket.pendingActions > state.simultaneousActions) return finish(undefined, failure(actionErrors.tooManyPending, "busy"));
+  if (!action) return finish(undefined, failure(actionErrors.unknownAction, "unknown"));
   if (action.blockedConnectionTypes?.includes(requester.type)) {
-    return failure(actionErrors.blockedType(requester.type), "invalid");
+    return finish(undefined, failure(actionErrors.blockedType(requester.type), "invalid"));
   }
   let prepared: Params | Promise<Params>;
   try {
     prepared = prepareParams(action, received);
   } catch (error) {
-    return invalidInput(error);
+    return invalidInput(error, finish);
   }
-  if (!isThenable(prepared)) return execute(action, requester, prepared);
-  return prepared.then((params) => execute(action, requester, params), invalidInput);
+  if (!isThenable(prepared)) return execute(action, requester, prepared, finish);
+  prepared.then(
+    (params) => execute(action, requester, params, finish),
+    (error: unknown) => invalidInput(error, finish),
+  );
 }
 
-/** An InputError is the client's: a 422-like outcome. Anything else is ours: rethrown. */
-function invalidInput(error: unknown): ActionOutcome {
-  if (error instanceof InputError) return failure(error.message, "invalid");
-  throw error;
+/** An InputError is the client's: a 422-like outcome. Anything else is ours: an error. */
+function invalidInput(error: unknown, finish: OutcomeCallback): void {
+  if (error instanceof InputError) finish(undefined, failure(error.message, "invalid"));
+  else finish(error);
 }
 
-function execute(action: ActionDefinition, requester: Connection | HttpRequester, params: Params): ActionOutcome | Promise<ActionOutcome> {
+function execute(action: ActionDefinition, requester: Connection | HttpRequester, params: Params, finish: OutcomeCallback): void {
   const data: ActionData = { params, connection: requester, response: {}, toRender: true, actionTemplate: action };
   let returned: unknown;
   try {
     returned = action.run(data);
   } catch (error) {
-    return failed(data, error);
+    return finish(undefined, failed(data, error));
   }
-  if (!isThenable(returned)) return completed(data, returned);
+  if (!isThenable(returned)) return complete(data, returned, finish);
   // Promise.resolve: a native promise passes through as is; another thenable is adopted.
-  return Promise.resolve(returned).then(
-    (value) => completed(data, value),
-    (error: unknown) => failed(data, error),
+  Promise.resolve(returned).then(
+    (value) => complete(data, value, finish),
+    (error: unknown) => finish(undefined, failed(data, error)),
   );
 }
 
-function completed(data: ActionData, returned: unknown): ActionOutcome {
-  if (returned !== null && typeof returned === "object" && !Array.isArray(returned)) Object.assign(data.response, returned);
-  return { response: data.response, toRender: data.toRender, kind: "ok" };
+/** A returned object is merged into the response (a throwing getter fails the action). */
+function complete(data: ActionData, returned: unknown, finish: OutcomeCallback): void {
+  let outcome: ActionOutcome;
+  try {
+    let response = data.response;
+    if (returned !== null && typeof returned === "object" && !Array.isArray(returned)) {
+      // The usual action fills nothing and returns its response: use that object as is
+      // (every caller copies it out anyway) rather than Object.assign into an empty one.
+      if (isEmpty(response)) response = returned as Record<string, unknown>;
+      else Object.assign(response, returned);
+    }
+    outcome = { response, toRender: data.toRender, kind: "ok" };
+  } catch (error) {
+    outcome = failed(data, error);
+  }
+  finish(undefined, outcome);
+}
+
+function isEmpty(value: object): boolean {
+  for (const key in value) if (Object.hasOwn(value, key)) return false;
+  return true;
 }
 
 function failed(data: ActionData, error: unknown): ActionOutcome {

@@ -3,6 +3,8 @@ import type { ActionDefinition } from "./action.js";
 
 export class ActionRegistry {
   readonly #byName = new Map<string, Map<number, ActionDefinition>>();
+  /** The newest version of each name, kept on add/remove: looked up on every request. */
+  readonly #latest = new Map<string, ActionDefinition>();
 
   /** Adds (or replaces) an action; throws on a malformed definition. */
   add(action: ActionDefinition): void {
@@ -13,24 +15,21 @@ export class ActionRegistry {
     let versions = this.#byName.get(action.name);
     if (!versions) this.#byName.set(action.name, (versions = new Map()));
     versions.set(version, action);
+    let newest = -Infinity;
+    for (const v of versions.keys()) if (v > newest) newest = v;
+    this.#latest.set(action.name, versions.get(newest)!);
   }
 
   remove(name: string): boolean {
+    this.#latest.delete(name);
     return this.#byName.delete(name);
   }
 
   /** The action for a name and optional version, or undefined. */
   get(name: unknown, apiVersion?: unknown): ActionDefinition | undefined {
     if (typeof name !== "string") return undefined;
-    const versions = this.#byName.get(name);
-    if (!versions) return undefined;
-    if (apiVersion === undefined || apiVersion === null || apiVersion === "") {
-      // A loop, not Math.max(...keys()): this runs for every action request.
-      let latest = -Infinity;
-      for (const version of versions.keys()) if (version > latest) latest = version;
-      return versions.get(latest);
-    }
-    return versions.get(Number(apiVersion));
+    if (apiVersion === undefined || apiVersion === null || apiVersion === "") return this.#latest.get(name);
+    return this.#byName.get(name)?.get(Number(apiVersion));
   }
 
   /** Actionhero's documentation shape: `{name: {version: {name, version, description, inputs}}}`. */

@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { Connection, MessageId } from "../connection/connection.js";
 import type { ActionRegistry } from "../actions/action-registry.js";
-import { isThenable, processAction, type ActionOutcome, type ProcessorState } from "../actions/action-processor.js";
+import { runActionThen, type ProcessorState } from "../actions/action-processor.js";
 import { chatErrors, type ChatRoom } from "../chat/chat-room.js";
 import type { Logger } from "../logger.js";
 import { readPublicFile } from "../files/static-file.js";
@@ -67,11 +67,9 @@ export class FrameHandler {
       }
 
       const verb = frame.event;
-      const pending = verb === "action" ? this.#action(connection, frame.params, messageId) : this.#verb(connection, frame, messageId);
-      if (pending) {
-        const id = messageId;
-        return pending.catch((error: unknown) => this.#refuse(connection, data, id, error));
-      }
+      if (verb === "action") return this.#action(connection, frame.params, messageId);
+      const id = messageId;
+      return this.#verb(connection, frame, messageId).catch((error: unknown) => this.#refuse(connection, data, id, error));
     } catch (error) {
       this.#refuse(connection, data, messageId, error);
     }
@@ -157,36 +155,23 @@ export class FrameHandler {
     return false;
   }
 
-  /** Runs an action; a promise only when the action (or its inputs) went asynchronous. */
-  #action(connection: Connection, params: unknown, messageId: MessageId): void | Promise<void> {
+  /** Runs an action; its reply is written from the action's own completion, without promises of ours. */
+  #action(connection: Connection, params: unknown, messageId: MessageId): void {
     const received = nullPrototypeCopy(params);
     connection.params = received;
     const { processor } = this.deps;
     processor.begin();
-    let outcome: ActionOutcome | Promise<ActionOutcome>;
-    try {
-      outcome = processAction(this.deps.actions, connection, received, processor);
-    } catch (error) {
-      processor.end();
-      throw error;
-    }
-    if (!isThenable(outcome)) return this.#reply(connection, outcome, messageId);
-    return outcome.then(
-      (done) => this.#reply(connection, done, messageId),
-      (error: unknown) => {
+    runActionThen(this.deps.actions, connection, received, processor, (error, outcome) => {
+      try {
+        if (outcome === undefined) this.#refuse(connection, received, messageId, error);
+        else if (outcome.toRender) connection.sendFrame(actionReply(outcome.response, messageId));
+      } catch (failure) {
+        // A reply that cannot be written (e.g. a response JSON cannot encode): said once, at debug.
+        this.deps.logger.debug({ connection: connection.id, err: String(failure) }, "actionhero-ws: could not send an action reply");
+      } finally {
         processor.end();
-        throw error;
-      },
-    );
-  }
-
-  /** Sends an action's reply, then ends its bracket (close() waits for replies to be written). */
-  #reply(connection: Connection, outcome: ActionOutcome, messageId: MessageId): void {
-    try {
-      if (outcome.toRender) connection.sendFrame(actionReply(outcome.response, messageId));
-    } finally {
-      this.deps.processor.end();
-    }
+      }
+    });
   }
 
   async #file(connection: Connection, file: unknown, messageId: MessageId): Promise<void> {
