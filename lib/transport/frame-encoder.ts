@@ -4,7 +4,8 @@
  */
 import type Primus from "primus";
 import { encode } from "./primus-codec.js";
-import { sendPacket } from "./spark-fast-path.js";
+import { objectSender, sendPacket } from "./spark-fast-path.js";
+import { isPlainJson } from "./object-frames.js";
 import { markWritten } from "./outbound-sweeper.js";
 
 const u2028 = /\u2028/g;
@@ -35,12 +36,15 @@ function emitPacket(primus: Primus, spark: Primus.Spark, packet: string): void {
 /**
  * `spark.write(frame)` with the same bytes on the wire, minus Primus's per-write transform
  * pipeline when no outgoing transformer is registered (that pipeline allocates a packet
- * and a closure per write; every reply takes this path).
+ * and a closure per write; every reply takes this path). A client that takes object
+ * frames gets the frame itself (object-frames.ts): the same value once decoded.
  */
 export function writeFrame(primus: Primus, spark: Primus.Spark, frame: unknown): void {
   markWritten();
   if (canEncodeOnce(primus)) {
     if (spark.readyState === primus.Spark.CLOSED) return;
+    const sendObject = objectSender(spark);
+    if (sendObject !== undefined && typeof frame === "object" && frame !== null && isPlainJson(frame)) return sendObject(frame);
     const packet = encodeOnce(primus, frame);
     if (packet !== undefined) return emitPacket(primus, spark, packet);
   }

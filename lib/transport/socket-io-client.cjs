@@ -27,6 +27,29 @@ module.exports = function client() {
     'Please run `npm install --save socket.io-client`'
   ));
 
+  // Object frames (lib/transport/object-frames.ts): a plain JSON value goes as the
+  // socket.io argument itself, so socket.io's JSON is its only encoding; the server is
+  // told with `_objectFrames=1` and answers with objects. Strings (Primus's pongs) and
+  // anything socket.io would encode differently from JSON keep Primus's own encoder.
+  function plainJson(value, depth) {
+    if (typeof value === 'bigint') return false;
+    if (typeof value !== 'object' || value === null) return true;
+    if (depth > 32) return false;
+    if (typeof ArrayBuffer !== 'undefined' && (value instanceof ArrayBuffer || (ArrayBuffer.isView && ArrayBuffer.isView(value)))) return false;
+    if (typeof Blob !== 'undefined' && value instanceof Blob) return false;
+    for (var key in value) {
+      var child = value[key];
+      if (((typeof child === 'object' && child !== null) || typeof child === 'bigint') && !plainJson(child, depth + 1)) return false;
+    }
+    return true;
+  }
+
+  var encodeJson = primus.encoder;
+  primus.encoder = function encoder(data, fn) {
+    if (typeof data === 'object' && data !== null && plainJson(data, 1)) return fn(undefined, data);
+    return encodeJson.call(this, data, fn);
+  };
+
   function detach() {
     if (!socket) return;
     socket.off('connect', onconnect);
@@ -45,6 +68,9 @@ module.exports = function client() {
     detach();
 
     var opts = primus.uri({ protocol: 'http:', query: true, object: true });
+    var query = opts.query || '';
+    if ('object' === typeof query) query._objectFrames = '1';
+    else query = (query ? query + '&' : '') + '_objectFrames=1';
     var base = (opts.secure ? 'https://' : 'http://') +
       (opts.auth ? opts.auth + '@' : '') + primus.url.host;
 
@@ -56,7 +82,7 @@ module.exports = function client() {
       transports: !primus.AVOID_WEBSOCKETS ? ['polling', 'websocket'] : ['polling']
     }, primus.transport, {
       path: primus.pathname,
-      query: opts.query,
+      query: query,
       forceNew: true,
       multiplex: false,
       reconnection: false

@@ -11,6 +11,7 @@ import Primus from "primus";
 import { Server as EngineServer } from "engine.io";
 import { Server as SocketIoServer, type Socket } from "socket.io";
 import { receiveMessage, sendPacketsDirectly } from "./spark-fast-path.js";
+import { objectFramesQuery } from "./object-frames.js";
 
 const require = createRequire(import.meta.url);
 const client = require("../../../lib/transport/socket-io-client.cjs") as () => void;
@@ -67,7 +68,7 @@ export function createSocketIoTransformer(): Primus.TransformerConstructor {
         let live: Socket | null = socket;
         const send = (data: unknown) => live?.send(data);
         spark.on("outgoing::data", send);
-        sendPacketsDirectly(spark, send);
+        sendPacketsDirectly(spark, send, socket.handshake.query[objectFramesQuery] === "1");
         spark.on("outgoing::end", () => {
           // engine.io closes a websocket without a code; give the client the stated one
           // (e.g. 1008 after a flood). ws sends it after the frames already queued.

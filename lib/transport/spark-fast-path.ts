@@ -6,7 +6,8 @@
  * object rather than a `primus::` string), the frame goes from the decoder straight to the
  * connection; decode errors, pongs and plugins take Primus's own path.
  * Out: an encoded packet goes to the transformer's send function rather than through an
- * `outgoing::data` emit, unless someone else listens to that event.
+ * `outgoing::data` emit, unless someone else listens to that event; to a client that takes
+ * object frames (object-frames.ts) the frame itself goes.
  * Both are on every action round trip.
  */
 import type Primus from "primus";
@@ -22,21 +23,39 @@ export function receiveFramesDirectly(spark: Primus.Spark, receiver: FrameReceiv
   receivers.set(spark, receiver);
 }
 
-/** How the transformer sends an encoded packet on a spark's socket. */
-export type PacketSender = (packet: string) => void;
+/** How the transformer sends a packet (an encoded string, or a frame object) on a spark's socket. */
+export type PacketSender = (packet: unknown) => void;
 
-const senders = new WeakMap<Primus.Spark, PacketSender>();
+interface Sender {
+  send: PacketSender;
+  /** The client announced object frames (only the socket.io transformer carries them). */
+  objects: boolean;
+}
+
+const senders = new WeakMap<Primus.Spark, Sender>();
 
 /** The transformer's sender for a spark (it keeps its `outgoing::data` listener for the other path). */
-export function sendPacketsDirectly(spark: Primus.Spark, sender: PacketSender): void {
-  senders.set(spark, sender);
+export function sendPacketsDirectly(spark: Primus.Spark, send: PacketSender, objects = false): void {
+  senders.set(spark, { send, objects });
+}
+
+/** Our sender, when nobody else listens to `outgoing::data` (else the event must be emitted). */
+function directSender(spark: Primus.Spark): Sender | undefined {
+  const sender = senders.get(spark);
+  return sender !== undefined && spark.listenerCount("outgoing::data") === 1 ? sender : undefined;
 }
 
 /** Hands an encoded packet to the transformer: what `outgoing::data` would do. */
 export function sendPacket(spark: Primus.Spark, packet: string): void {
-  const sender = senders.get(spark);
-  if (sender !== undefined && spark.listenerCount("outgoing::data") === 1) sender(packet);
+  const sender = directSender(spark);
+  if (sender !== undefined) sender.send(packet);
   else spark.emit("outgoing::data", packet);
+}
+
+/** How to send a frame object to this spark, when its client takes object frames. */
+export function objectSender(spark: Primus.Spark): PacketSender | undefined {
+  const sender = directSender(spark);
+  return sender !== undefined && sender.objects ? sender.send : undefined;
 }
 
 /** A message from the transformer: delivered here when possible, else through Primus. */
