@@ -35,6 +35,8 @@ export interface ConnectionTransport {
   write(frame: object): void;
   /** Ends the socket; `reconnect` tells the client whether it may retry. */
   end(reconnect: boolean, close?: CloseReason): void;
+  /** Transport name for stats: "websocket" or "polling". */
+  name?(): string;
 }
 
 export interface ConnectionInit {
@@ -42,8 +44,6 @@ export interface ConnectionInit {
   remoteIP: string;
   remotePort: number | string;
   transport: ConnectionTransport;
-  /** Transport name for stats: "websocket" or "polling". */
-  transportName?: () => string;
   /** Only for stand-ins of connections on other nodes (swept members). */
   id?: string;
 }
@@ -78,12 +78,14 @@ export class Connection {
   totalActions = 0;
   pendingActions = 0;
   destroyed = false;
-  /** Rooms with a join in flight, so a concurrent duplicate roomAdd is refused. */
-  readonly joining = new Set<string>();
+  /** Rooms with a join in flight, so a concurrent duplicate roomAdd is refused (made on first use: most connections never join twice at once, and an empty Set is ~100 B per socket). */
+  #joining?: Set<string>;
+  get joining(): Set<string> {
+    return (this.#joining ??= new Set());
+  }
   readonly #transport: ConnectionTransport;
   /** Runs once when the connection goes away (the runtime removes it from rooms and the registry). */
   cleanupHook?: (connection: Connection) => Promise<void>;
-  readonly #transportName?: () => string;
   #destroying?: Promise<void>;
 
   constructor(init: ConnectionInit) {
@@ -92,12 +94,11 @@ export class Connection {
     this.remoteIP = init.remoteIP;
     this.remotePort = init.remotePort;
     this.#transport = init.transport;
-    this.#transportName = init.transportName;
   }
 
   /** "websocket" or "polling": what the socket runs on right now. */
   get transport(): string {
-    return this.#transportName?.() ?? "websocket";
+    return this.#transport.name?.() ?? "websocket";
   }
 
   /**

@@ -4,7 +4,7 @@
  */
 import type Primus from "primus";
 import { encode } from "./primus-codec.js";
-import { objectSender, sendPacket } from "./spark-fast-path.js";
+import { sendFrameObject, sendPacket, takesObjectFrames } from "./spark-fast-path.js";
 import { isPlainJson } from "./object-frames.js";
 import { markWritten } from "./outbound-sweeper.js";
 
@@ -43,8 +43,7 @@ export function writeFrame(primus: Primus, spark: Primus.Spark, frame: unknown):
   markWritten();
   if (canEncodeOnce(primus)) {
     if (spark.readyState === primus.Spark.CLOSED) return;
-    const sendObject = objectSender(spark);
-    if (sendObject !== undefined && typeof frame === "object" && frame !== null && isPlainJson(frame)) return sendObject(frame);
+    if (typeof frame === "object" && frame !== null && takesObjectFrames(spark) && isPlainJson(frame)) return sendFrameObject(spark, frame);
     const packet = encodeOnce(primus, frame);
     if (packet !== undefined) return emitPacket(primus, spark, packet);
   }

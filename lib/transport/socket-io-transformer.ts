@@ -36,13 +36,59 @@ function socketIoClientLibrary(): string {
 }
 
 /** The spark keeps its socket.io socket so chat rooms can mirror into socket.io rooms. */
-export type SocketIoSpark = Primus.Spark & { socket: Socket | null };
+export type SocketIoSpark = Primus.Spark & { socket: Socket | null; primus: Primus; closeReason?: { code: number; reason: string } };
+
+interface SocketData {
+  spark?: SocketIoSpark;
+}
+
+/** A packet (string, or a frame object for object-frame clients) to the spark's socket, while it is connected. */
+function sendOnSocket(spark: Primus.Spark, data: unknown): void {
+  const socket = (spark as SocketIoSpark).socket;
+  if (socket?.connected) socket.send(data);
+}
+
+function onOutgoingData(this: SocketIoSpark, data: unknown): void {
+  sendOnSocket(this, data);
+}
+
+function onOutgoingEnd(this: SocketIoSpark): void {
+  const socket = this.socket;
+  if (!socket?.connected) return;
+  // engine.io closes a websocket without a code; give the client the stated one
+  // (e.g. 1008 after a flood). ws sends it after the frames already queued.
+  // Frames still in engine.io's buffer (the notice, Primus's close) go out first.
+  const close = this.closeReason;
+  const conn = socket.conn as unknown as EventEmitter & { writeBuffer: unknown[]; transport: { name?: string; socket?: { close(code: number, reason: string): void } } };
+  if (close && conn.transport.name === "websocket") {
+    const withCode = () => conn.transport.socket?.close(close.code, close.reason);
+    if (conn.writeBuffer.length) conn.once("drain", withCode);
+    else withCode();
+  }
+  socket.disconnect(true);
+}
+
+function sparkOfSocket(socket: Socket): SocketIoSpark | undefined {
+  return (socket.data as SocketData).spark;
+}
+
+function onSocketMessage(this: Socket, data: unknown): void {
+  const spark = sparkOfSocket(this);
+  if (spark) receiveMessage(spark.primus, spark, data);
+}
+
+function onSocketError(this: Socket, error: unknown): void {
+  sparkOfSocket(this)?.emit("incoming::error", error);
+}
+
+function onSocketDisconnect(this: Socket, reason: unknown): void {
+  sparkOfSocket(this)?.emit("incoming::end", reason);
+}
 
 export function createSocketIoTransformer(): Primus.TransformerConstructor {
   return Primus.Transformer.extend({
     server(this: Primus.TransformerInstance) {
-      const primus = this.primus;
-      const options = primus.options;
+      const options = this.primus.options;
       const engine = new EngineServer({
         perMessageDeflate: !!options.compression,
         httpCompression: !!options.compression,
@@ -65,32 +111,15 @@ export function createSocketIoTransformer(): Primus.TransformerConstructor {
           request,
           socket,
         ) as SocketIoSpark;
-        let live: Socket | null = socket;
-        const send = (data: unknown) => live?.send(data);
-        spark.on("outgoing::data", send);
-        sendPacketsDirectly(spark, send, socket.handshake.query[objectFramesQuery] === "1");
-        spark.on("outgoing::end", () => {
-          // engine.io closes a websocket without a code; give the client the stated one
-          // (e.g. 1008 after a flood). ws sends it after the frames already queued.
-          // Frames still in engine.io's buffer (the notice, Primus's close) go out first.
-          const close = (spark as { closeReason?: { code: number; reason: string } }).closeReason;
-          const conn = live?.conn as unknown as (EventEmitter & { writeBuffer: unknown[]; transport: { name?: string; socket?: { close(code: number, reason: string): void } } }) | undefined;
-          if (close && conn?.transport.name === "websocket") {
-            const withCode = () => conn.transport.socket?.close(close.code, close.reason);
-            if (conn.writeBuffer.length) conn.once("drain", withCode);
-            else withCode();
-          }
-          live?.disconnect(true);
-        });
-        // Plain closures rather than `spark.emits(...)`: that helper copies its arguments
-        // into fresh arrays on every inbound message and keeps three more closures (and
-        // their scopes) per idle connection.
-        socket.on("message", (data: unknown) => receiveMessage(primus, spark, data));
-        socket.on("error", (error: unknown) => spark.emit("incoming::error", error));
-        socket.on("disconnect", (reason: unknown) => {
-          live = null;
-          spark.emit("incoming::end", reason);
-        });
+        // The listeners below are shared by every socket (`this` is the emitter, the spark
+        // is found through socket.data): no closures per idle connection.
+        (socket.data as SocketData).spark = spark;
+        spark.on("outgoing::data", onOutgoingData);
+        spark.on("outgoing::end", onOutgoingEnd);
+        sendPacketsDirectly(spark, sendOnSocket, socket.handshake.query[objectFramesQuery] === "1");
+        socket.on("message", onSocketMessage);
+        socket.on("error", onSocketError);
+        socket.on("disconnect", onSocketDisconnect);
       });
 
       this.on("request", (req, res) => engine.handleRequest(req, res));

@@ -37,11 +37,12 @@ interface WsSocket {
   on(event: string, listener: (...args: never[]) => void): unknown;
 }
 
-export interface SocketLimitHooks {
+/** Shared by every socket of a server; `subject` is what the socket was guarded for (its connection). */
+export interface SocketLimitHooks<T> {
   /** A sweep found the socket over `limits.outboundBufferBytes`; it is being dropped (called once). */
-  slow(queuedBytes: number): void;
+  slow(subject: T, queuedBytes: number): void;
   /** The client sent a frame over `maxLength`; ws has closed the socket with 1009. */
-  oversized(): void;
+  oversized(subject: T): void;
 }
 
 function packetBytes(packet: EnginePacket | undefined): number {
@@ -111,26 +112,39 @@ export function createOutboundSweeper(primus: Primus, limitBytes: number): Outbo
   return new OutboundSweeper(limitBytes);
 }
 
+/** An engine.io socket as the sweeper sees it: one object per socket, no closures. */
+class EngineSweep<T> implements SweptSocket {
+  readonly #backlog = new EngineBacklog();
+
+  constructor(
+    private readonly engine: EngineSocket,
+    private readonly hooks: SocketLimitHooks<T>,
+    private readonly subject: T,
+  ) {}
+
+  measure(): number {
+    return this.#backlog.measure(this.engine);
+  }
+
+  overLimit(queued: number): void {
+    this.hooks.slow(this.subject, queued);
+    dropEngineSocket(this.engine);
+  }
+}
+
 /** Watches one spark's socket for the outbound limit (through the sweeper) and oversized inbound frames. */
-export function guardSocket(spark: Primus.Spark, sweeper: OutboundSweeper, hooks: SocketLimitHooks): void {
+export function guardSocket<T>(spark: Primus.Spark, sweeper: OutboundSweeper, hooks: SocketLimitHooks<T>, subject: T): void {
   const raw = spark.socket as { conn?: unknown } | null;
   const engine = isEngineSocket(raw?.conn) ? raw.conn : isEngineSocket(raw) ? raw : undefined;
 
   if (engine) {
     if (engine.readyState === "closed") return;
-    const backlog = new EngineBacklog();
-    const swept: SweptSocket = {
-      measure: () => backlog.measure(engine),
-      overLimit: (queued) => {
-        hooks.slow(queued);
-        dropEngineSocket(engine);
-      },
-    };
+    const swept = new EngineSweep(engine, hooks, subject);
     sweeper.add(swept);
     engine.once("close", (reason: string, description: unknown) => {
       sweeper.remove(swept);
       const detail = description instanceof Error ? description.message : String(description ?? "");
-      if (reason === "transport error" && /max payload size exceeded/i.test(detail)) hooks.oversized();
+      if (reason === "transport error" && /max payload size exceeded/i.test(detail)) hooks.oversized(subject);
     });
     return;
   }
@@ -142,14 +156,14 @@ export function guardSocket(spark: Primus.Spark, sweeper: OutboundSweeper, hooks
     const swept: SweptSocket = {
       measure: () => ws.bufferedAmount,
       overLimit: (queued) => {
-        hooks.slow(queued);
+        hooks.slow(subject, queued);
         ws.terminate();
       },
     };
     sweeper.add(swept);
     ws.once("close", () => sweeper.remove(swept));
     ws.on("error", (error: Error & { code?: string }) => {
-      if (error?.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH") hooks.oversized();
+      if (error?.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH") hooks.oversized(subject);
     });
   }
 }

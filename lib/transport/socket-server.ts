@@ -6,14 +6,14 @@ import type { Server as HttpServer } from "node:http";
 import type { Server as HttpsServer } from "node:https";
 import Primus from "primus";
 import cookieParser from "cookie-parser";
-import { Connection, type CloseReason } from "../connection/connection.js";
+import { Connection, type CloseReason, type ConnectionTransport } from "../connection/connection.js";
 import { fingerprintOf } from "../connection/fingerprint.js";
 import type { ResolvedOptions } from "../options.js";
 import type { Logger } from "../logger.js";
 import { originLayer } from "../http/origin-policy.js";
 import { transformerFor } from "./transformer-choice.js";
 import { writeFrame } from "./frame-encoder.js";
-import { createOutboundSweeper, guardSocket, payloadLimitLayer } from "./socket-limits.js";
+import { createOutboundSweeper, guardSocket, payloadLimitLayer, type SocketLimitHooks } from "./socket-limits.js";
 import { trimHandshakeRequest } from "./handshake-trim.js";
 import { receiveFramesDirectly } from "./spark-fast-path.js";
 
@@ -90,21 +90,18 @@ export function createSocketServer(server: HttpServer | HttpsServer, options: Re
 
   // limits.outboundBufferBytes: one sweeper for this server's sockets, stopped with it.
   const outbound = createOutboundSweeper(primus, options.limits.outboundBufferBytes);
+  // Shared by every socket (the connection is passed back): no closures per socket.
+  const limitHooks: SocketLimitHooks<Connection> = {
+    slow: (connection, queuedBytes) => hooks.slowConsumer?.(connection, queuedBytes),
+    oversized: (connection) => hooks.oversized?.(connection, "websocket"),
+  };
   primus.on("close", () => outbound.stop());
   primus.on("connection", (spark: Primus.Spark) => {
     const connection = new Connection({
       fingerprint: fingerprintOf(spark.request, spark.query, options.cookieKey, options.secret, options.acceptSessionIdQuery),
       remoteIP: spark.address.ip,
       remotePort: spark.address.port,
-      transport: {
-        write: (frame) => writeFrame(primus, spark, frame),
-        end: (reconnect, close) => {
-          // The transformer reads it when it closes the socket (websocket close code).
-          if (close) (spark as Primus.Spark & { closeReason?: CloseReason }).closeReason = close;
-          spark.end(undefined, { reconnect });
-        },
-      },
-      transportName: () => transportNameOf(spark),
+      transport: new SparkTransport(primus, spark),
     });
     sparkOf.set(connection, spark);
     // The fingerprint is read: the rest of the handshake's parsing only costs memory now.
@@ -119,10 +116,7 @@ export function createSocketServer(server: HttpServer | HttpsServer, options: Re
       else logger.debug({ connection: connection.id, err: error.message }, "actionhero-ws: socket error");
     });
     spark.on("end", () => void connection.cleanup());
-    guardSocket(spark, outbound, {
-      slow: (queuedBytes) => hooks.slowConsumer?.(connection, queuedBytes),
-      oversized: () => hooks.oversized?.(connection, "websocket"),
-    });
+    guardSocket(spark, outbound, limitHooks, connection);
     hooks.connected(connection);
   });
   return primus;
@@ -133,9 +127,27 @@ function sessionIdOf(req: { url?: string }): string | null {
   return new URL(req.url ?? "/", "http://localhost").searchParams.get("sid");
 }
 
-/** "polling" or "websocket": what the spark runs on now (for stats). */
-function transportNameOf(spark: Primus.Spark): string {
-  const socket = spark.socket as { conn?: { transport?: { name?: string } }; transport?: { name?: string } } | null;
-  const name = socket?.conn?.transport?.name ?? socket?.transport?.name;
-  return name === "polling" ? "polling" : "websocket";
+/** A connection's way to its spark: one small object per socket rather than three closures. */
+class SparkTransport implements ConnectionTransport {
+  constructor(
+    private readonly primus: Primus,
+    private readonly spark: Primus.Spark,
+  ) {}
+
+  write(frame: object): void {
+    writeFrame(this.primus, this.spark, frame);
+  }
+
+  end(reconnect: boolean, close?: CloseReason): void {
+    // The transformer reads it when it closes the socket (websocket close code).
+    if (close) (this.spark as Primus.Spark & { closeReason?: CloseReason }).closeReason = close;
+    this.spark.end(undefined, { reconnect });
+  }
+
+  /** "polling" or "websocket": what the spark runs on now (for stats). */
+  name(): string {
+    const socket = this.spark.socket as { conn?: { transport?: { name?: string } }; transport?: { name?: string } } | null;
+    const name = socket?.conn?.transport?.name ?? socket?.transport?.name;
+    return name === "polling" ? "polling" : "websocket";
+  }
 }

@@ -24,7 +24,7 @@ export function receiveFramesDirectly(spark: Primus.Spark, receiver: FrameReceiv
 }
 
 /** How the transformer sends a packet (an encoded string, or a frame object) on a spark's socket. */
-export type PacketSender = (packet: unknown) => void;
+export type PacketSender = (spark: Primus.Spark, packet: unknown) => void;
 
 interface Sender {
   send: PacketSender;
@@ -48,14 +48,18 @@ function directSender(spark: Primus.Spark): Sender | undefined {
 /** Hands an encoded packet to the transformer: what `outgoing::data` would do. */
 export function sendPacket(spark: Primus.Spark, packet: string): void {
   const sender = directSender(spark);
-  if (sender !== undefined) sender.send(packet);
+  if (sender !== undefined) sender.send(spark, packet);
   else spark.emit("outgoing::data", packet);
 }
 
-/** How to send a frame object to this spark, when its client takes object frames. */
-export function objectSender(spark: Primus.Spark): PacketSender | undefined {
-  const sender = directSender(spark);
-  return sender !== undefined && sender.objects ? sender.send : undefined;
+/** True when the spark's client takes object frames (and nobody else listens to its packets). */
+export function takesObjectFrames(spark: Primus.Spark): boolean {
+  return directSender(spark)?.objects === true;
+}
+
+/** Sends a frame object to a spark whose client takes object frames. */
+export function sendFrameObject(spark: Primus.Spark, frame: object): void {
+  senders.get(spark)?.send(spark, frame);
 }
 
 /** A message from the transformer: delivered here when possible, else through Primus. */
