@@ -45,6 +45,7 @@ const sizes = smoke
       polling: { clients: 20, messages: 50, warmup: 5, window: 8, pad: 64, timeoutMs: 20_000 },
       reqres: { clients: 10, durationMs: 1000, warmupMs: 300 },
       connections: { clients: 100, batch: 50 },
+      paired: { slices: 2 },
       phaseTimeoutMs: 45_000,
     }
   : {
@@ -52,6 +53,7 @@ const sizes = smoke
       polling: { clients: 200, messages: 500, warmup: 20, window: 16, pad: 64, timeoutMs: 120_000 },
       reqres: { clients: 50, durationMs: 10_000, warmupMs: 1000 },
       connections: { clients: 2000, batch: 100 },
+      paired: { slices: 10 },
       phaseTimeoutMs: 300_000,
     };
 
@@ -63,80 +65,114 @@ const targets = {
   "socketio-redis": { servers: [script("socketio.mjs"), script("socketio.mjs")], redis: true, dialect: "sio", label: "socket.io x2 + redis-adapter" },
   actionhero: { servers: [script("actionhero.mjs")], redis: true, dialect: "primus-ws", label: "Actionhero 29", bootMs: 60_000 },
   ours: { servers: [script("ours.mjs")], dialect: "primus-sio", label: "actionhero-ws" },
+  "ours-json": { servers: [script("ours.mjs")], dialect: "primus-sio-json", label: "actionhero-ws, other clients (Primus JSON strings)" },
   "ours-2node": { servers: [script("ours.mjs"), script("ours.mjs")], redis: true, dialect: "primus-sio", label: "actionhero-ws x2 + Redis" },
   "ours-say": { servers: [script("ours.mjs")], env: { SAY_MIDDLEWARE: "1" }, dialect: "primus-sio", label: "actionhero-ws + say middleware" },
   "socketio-polling": { servers: [script("socketio.mjs")], dialect: "sio", transport: "polling", label: "socket.io 4.8, long-polling" },
   "ours-polling": { servers: [script("ours.mjs")], dialect: "primus-sio", transport: "polling", label: "actionhero-ws, long-polling" },
 };
 
+/**
+ * Phases. A single phase measures one target. A paired phase (`versus`) runs ours and the
+ * peer named by a target of README §5 in one phase, both servers up, in alternating
+ * slices: the machine's speed drifts by ±20 % between phases here (other tenants of the
+ * VM), and pairing puts both sides of each ratio under the same conditions.
+ */
 const phases = [
   ...["ws", "socketio", "socketio-redis", "actionhero", "ours", "ours-2node", "ours-say", "socketio-polling", "ours-polling"]
     .map((target) => ({ workload: "fanout", target })),
-  ...["ws", "socketio", "actionhero", "ours"].map((target) => ({ workload: "reqres", target })),
+  ...["ws", "socketio", "actionhero", "ours", "ours-json"].map((target) => ({ workload: "reqres", target })),
   ...["ws", "socketio", "actionhero", "ours"].map((target) => ({ workload: "connections", target })),
-].filter(({ workload, target }) => {
+  { workload: "fanout", target: "ours", versus: "socketio" },
+  { workload: "fanout", target: "ours-2node", versus: "socketio-redis" },
+  { workload: "reqres", target: "ours", versus: "socketio" },
+].filter(({ workload, target, versus }) => {
   const only = args.get("only");
   if (!only || only === true) return true;
-  return String(only).split(",").some((f) => f === workload || f === `${workload}:${target}` || f === target);
+  return String(only).split(",").some((f) =>
+    versus ? f === "paired" || f === `paired:${workload}` || f === `paired:${workload}:${target}` : f === workload || f === `${workload}:${target}` || f === target);
 });
+
+/** `fanout:ours`, or `paired:fanout:ours~socketio` for a paired phase. */
+const keyOf = (phase) => (phase.versus ? `paired:${phase.workload}:${phase.target}~${phase.versus}` : `${phase.workload}:${phase.target}`);
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function runPhase(phase, redis) {
-  const target = targets[phase.target];
-  if (target.redis) await redis.flush();
-  const servers = [];
+  const sideTargets = [phase.target, ...(phase.versus ? [phase.versus] : [])].map((name) => targets[name]);
+  if (sideTargets.some((t) => t.redis)) await redis.flush();
+  const sides = [];
   let loadgen;
   try {
-    for (const file of target.servers) {
-      const port = await freePort();
-      servers.push(await startNode(file, {
-        core: SERVER_CORE,
-        // BENCH_CPU_PROF=<dir>: a V8 CPU profile of every server process (written at exit).
-        // BENCH_NODE_ARGS="--trace-gc …": extra node flags for the server processes.
-        nodeArgs: [
-          "--expose-gc",
-          ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : []),
-          ...(process.env.BENCH_NODE_ARGS ?? "").split(/\s+/).filter(Boolean),
-        ],
-        env: { PORT: String(port), REDIS_URL: target.redis ? redis.url : "", ...target.env },
-        timeoutMs: target.bootMs ?? 30_000,
-      }));
+    for (const target of sideTargets) {
+      const servers = [];
+      sides.push({ target, servers });
+      for (const file of target.servers) {
+        const port = await freePort();
+        servers.push(await startNode(file, {
+          core: SERVER_CORE,
+          // BENCH_CPU_PROF=<dir>: a V8 CPU profile of every server process (written at exit).
+          // BENCH_NODE_ARGS="--trace-gc …": extra node flags for the server processes.
+          nodeArgs: [
+            "--expose-gc",
+            ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : []),
+            ...(process.env.BENCH_NODE_ARGS ?? "").split(/\s+/).filter(Boolean),
+          ],
+          env: { PORT: String(port), REDIS_URL: target.redis ? redis.url : "", ...target.env },
+          timeoutMs: target.bootMs ?? 30_000,
+        }));
+      }
     }
-    const pids = servers.map((s) => s.pid);
-    const urls = servers.map((s) => `http://127.0.0.1:${s.info.port}`);
     loadgen = await startNode(path.join(benchDir, "loadgen", "index.mjs"), { core: LOADGEN_CORE });
+    const target = sideTargets[0];
     const size = phase.workload === "fanout" && target.transport === "polling" ? sizes.polling : sizes[phase.workload];
-    const job = { workload: phase.workload, dialect: target.dialect, transport: target.transport ?? "websocket", urls, room: "bench", ...size };
+    // One slice per side for a single phase; paired phases alternate `sizes.paired.slices`.
+    const slices = phase.versus ? sizes.paired.slices : 1;
+    const job = {
+      workload: phase.workload,
+      room: "bench",
+      ...size,
+      slices,
+      sliceMs: phase.workload === "reqres" ? size.durationMs / slices : undefined,
+      sides: sides.map((side) => ({
+        dialect: side.target.dialect,
+        transport: side.target.transport ?? "websocket",
+        urls: side.servers.map((s) => `http://127.0.0.1:${s.info.port}`),
+      })),
+    };
 
-    const readings = {};
-    const cpuNow = () => pids.reduce((sum, pid) => sum + cpuMicros(pid), 0);
-    const rssNow = () => pids.reduce((sum, pid) => sum + rssKiB(pid), 0);
-    const gcAll = () => Promise.all(servers.map((s) => ask(s, { type: "gc" }, "gc-done")));
+    const pidsOf = (side) => side.servers.map((s) => s.pid);
+    const cpuOf = (side) => pidsOf(side).reduce((sum, pid) => sum + cpuMicros(pid), 0);
+    const rssOf = (side) => pidsOf(side).reduce((sum, pid) => sum + rssKiB(pid), 0);
+    const allServers = sides.flatMap((side) => side.servers);
+    const readings = [];
     loadgen.on("message", async (message) => {
       if (message?.type !== "mark") return;
+      const side = sides[message.side ?? 0];
       let heap = NaN;
       if (phase.workload === "connections") {
         if (message.name === "connected") await sleep(1000);
-        heap = (await gcAll()).reduce((sum, r) => sum + r.memory.heapUsed, 0);
+        heap = (await Promise.all(side.servers.map((s) => ask(s, { type: "gc" }, "gc-done")))).reduce((sum, r) => sum + r.memory.heapUsed, 0);
       }
-      const ours = cpuNow() + cpuMicros(loadgen.pid) + (target.redis ? cpuMicros(redis.pid) : 0);
-      readings[message.name] = { cpu: cpuNow(), rss: rssNow(), heap, at: performance.now(), outside: machineBusyMicros() - ours };
+      const bench = allServers.reduce((sum, s) => sum + cpuMicros(s.pid), 0) + cpuMicros(loadgen.pid) + (sideTargets.some((t) => t.redis) ? cpuMicros(redis.pid) : 0);
+      readings.push({ name: message.name, side: message.side ?? 0, cpu: cpuOf(side), rss: rssOf(side), heap, at: performance.now(), outside: machineBusyMicros() - bench });
       loadgen.send({ type: "ack", name: message.name });
     });
     const reply = await ask(loadgen, { type: "job", job }, "result", sizes.phaseTimeoutMs);
     const result = reply.result;
     if (result.error) throw new Error(result.error);
-    return measure(phase.workload, result, readings);
+    return result.sides.map((sideResult, k) => measure(phase.workload, sideResult, readings.filter((r) => r.side === k)));
   } finally {
     await stop(loadgen);
-    await Promise.all(servers.map((s) => stop(s)));
+    await Promise.all(sides.flatMap((side) => side.servers).map((s) => stop(s)));
   }
 }
 
+/** One side's figures from its readings: `start`/`end` pairs (one per slice) or `before`/`connected`. */
 function measure(workload, result, readings) {
   if (workload === "connections") {
-    const { before, connected } = readings;
+    const before = readings.find((r) => r.name === "before");
+    const connected = readings.find((r) => r.name === "connected");
     return {
       connectsPerSec: result.perSecond,
       rssPerConnKiB: (connected.rss - before.rss) / result.connections,
@@ -144,11 +180,15 @@ function measure(workload, result, readings) {
       cpuPerConnectUs: (connected.cpu - before.cpu) / result.connections,
     };
   }
-  const { start, end } = readings;
-  const cpu = end.cpu - start.cpu;
-  const wallMs = end.at - start.at;
-  // CPU that processes other than the bench's used meanwhile (other jobs on this machine), in % of one core.
-  const outsidePct = ((end.outside - start.outside) / 1000 / wallMs) * 100;
+  let cpu = 0;
+  let wallMs = 0;
+  let outside = 0;
+  for (let i = 0; i + 1 < readings.length; i += 2) {
+    const [start, end] = [readings[i], readings[i + 1]];
+    cpu += end.cpu - start.cpu;
+    wallMs += end.at - start.at;
+    outside += end.outside - start.outside;
+  }
   const count = workload === "fanout" ? result.deliveries : result.ops;
   return {
     perSec: result.perSecond,
@@ -158,7 +198,8 @@ function measure(workload, result, readings) {
     serverCpuPct: (cpu / 1000 / wallMs) * 100,
     loadgenCpuPct: result.loadgenCpu * 100,
     incomplete: result.incomplete || (workload === "fanout" && result.deliveries < result.expected),
-    outsidePct,
+    // CPU that processes other than the bench's used meanwhile (other jobs on this machine), in % of one core.
+    outsidePct: (outside / 1000 / wallMs) * 100,
   };
 }
 
@@ -186,19 +227,21 @@ const started = Date.now();
 try {
   for (let run = 1; run <= runs; run++) {
     for (const phase of phases) {
-      const key = `${phase.workload}:${phase.target}`;
+      const key = keyOf(phase);
       const t0 = Date.now();
       try {
         // Other jobs on the machine skew CPU per operation (the server stops batching): retry
         // a phase measured while they used more than `quietPct` of a core, keep the quietest.
-        let m = await runPhase(phase, redis);
-        for (let retry = 0; retry < maxRetries && (m.outsidePct ?? 0) > quietPct; retry++) {
-          console.log(`  run ${run} ${key.padEnd(28)} busy machine (${m.outsidePct.toFixed(0)}% of a core used by other jobs): measuring again`);
+        const busy = (sides) => Math.max(...sides.map((m) => m.outsidePct ?? 0));
+        let sides = await runPhase(phase, redis);
+        for (let retry = 0; retry < maxRetries && busy(sides) > quietPct; retry++) {
+          console.log(`  run ${run} ${key.padEnd(28)} busy machine (${busy(sides).toFixed(0)}% of a core used by other jobs): measuring again`);
           const again = await runPhase(phase, redis);
-          if ((again.outsidePct ?? 0) < m.outsidePct) m = again;
+          if (busy(again) < busy(sides)) sides = again;
         }
+        const m = phase.versus ? { sides, ratio: sides[0].cpuUsPer / sides[1].cpuUsPer } : sides[0];
         (samples[key] ??= []).push(m);
-        console.log(`  run ${run} ${key.padEnd(28)} ${describe(phase.workload, m)}  (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+        console.log(`  run ${run} ${key.padEnd(28)} ${phase.versus ? describePair(phase, m) : describe(phase.workload, m)}  (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
       } catch (error) {
         (samples[key] ??= []).push({ error: String(error?.message ?? error) });
         console.log(`  run ${run} ${key.padEnd(28)} FAILED: ${error?.message ?? error}`);
@@ -213,6 +256,10 @@ function describe(workload, m) {
   if (workload === "connections") return `${m.connectsPerSec.toFixed(0)} conn/s, RSS ${m.rssPerConnKiB.toFixed(1)} KiB/conn, JS heap ${m.heapPerConnKiB.toFixed(1)} KiB/conn, ${m.cpuPerConnectUs.toFixed(0)} µs CPU/connect`;
   const unit = workload === "fanout" ? "deliveries/s" : "ops/s";
   return `${m.perSec.toFixed(0)} ${unit}, ${m.cpuUsPer.toFixed(2)} µs CPU each, p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms, server ${m.serverCpuPct.toFixed(0)}%, loadgen ${m.loadgenCpuPct.toFixed(0)}%, other jobs ${m.outsidePct.toFixed(0)}%${m.incomplete ? " INCOMPLETE" : ""}`;
+}
+
+function describePair(phase, m) {
+  return `${targets[phase.target].label}: ${m.sides[0].cpuUsPer.toFixed(2)} µs, ${targets[phase.versus].label}: ${m.sides[1].cpuUsPer.toFixed(2)} µs CPU each -> ${m.ratio.toFixed(2)}x (other jobs ${Math.max(m.sides[0].outsidePct, m.sides[1].outsidePct).toFixed(0)}%)`;
 }
 
 const ratios = computeRatios(samples);

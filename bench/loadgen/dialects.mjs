@@ -5,8 +5,11 @@
 // Dialects:
 //   ws          bare ws: JSON frames ({say}, {join}, {action})
 //   sio         socket.io 5 over Engine.IO 4: `42["say",{..}]`, acks `42<id>[..]` -> `43<id>[..]`
-//   primus-sio  actionhero-ws: Primus JSON strings inside socket.io `message` events
-//   primus-ws   Actionhero 29: Primus JSON frames straight over ws
+//   primus-sio       actionhero-ws as its own client library speaks it: `?_objectFrames=1`,
+//                    then frames as socket.io `message` arguments (`42["message",{..}]`)
+//   primus-sio-json  actionhero-ws from any other client: Primus JSON strings inside
+//                    socket.io `message` events (`42["message","{\"event\":..}"]`)
+//   primus-ws        Actionhero 29: Primus JSON frames straight over ws
 import http from "node:http";
 import WebSocket from "ws";
 
@@ -41,6 +44,15 @@ export const dialects = {
   },
   "primus-sio": {
     path: "/primus/",
+    query: "&_objectFrames=1",
+    engineIo: true,
+    primus: true,
+    // Strings (pongs) keep Primus's JSON, as the client library's encoder does.
+    frame: (frame) => `42["message",${JSON.stringify(typeof frame === "string" ? JSON.stringify(frame) : frame)}]`,
+    replyId: primusReplyId,
+  },
+  "primus-sio-json": {
+    path: "/primus/",
     engineIo: true,
     primus: true,
     frame: (frame) => `42["message",${JSON.stringify(JSON.stringify(frame))}]`,
@@ -54,7 +66,7 @@ export const dialects = {
     replyId: primusReplyId,
   },
 };
-for (const name of ["primus-sio", "primus-ws"]) {
+for (const name of ["primus-sio", "primus-sio-json", "primus-ws"]) {
   const d = dialects[name];
   d.join = (room, id) => d.frame({ event: "roomAdd", room, messageId: id });
   d.say = (room, message) => d.frame({ event: "say", room, message });
@@ -85,9 +97,9 @@ export class LiteClient {
     const fail = (error) => this.rejectReady(error);
     if (transport === "polling") {
       if (!this.d.engineIo) throw new Error(`${dialectName} has no long-polling transport`);
-      this.link = new PollingLink(baseUrl, this.d.path, receive, fail);
+      this.link = new PollingLink(baseUrl, this.d.path, this.d.query ?? "", receive, fail);
     } else {
-      const query = this.d.engineIo ? "?EIO=4&transport=websocket" : "";
+      const query = this.d.engineIo ? `?EIO=4&transport=websocket${this.d.query ?? ""}` : "";
       this.link = new WebSocketLink(baseUrl.replace(/^http/, "ws") + this.d.path + query, receive, fail, () => {
         if (!this.d.engineIo && !this.d.primus) this.resolveReady();
       });
@@ -150,8 +162,9 @@ class WebSocketLink {
 
 /** Engine.IO 4 long-polling by hand: one GET always pending, POSTs batched with \x1e. */
 class PollingLink {
-  constructor(baseUrl, path, receive, fail) {
+  constructor(baseUrl, path, extraQuery, receive, fail) {
     const url = new URL(baseUrl);
+    this.extraQuery = extraQuery;
     this.host = url.hostname;
     this.port = Number(url.port);
     this.path = path;
@@ -166,7 +179,7 @@ class PollingLink {
   }
 
   #query() {
-    return `${this.path}?EIO=4&transport=polling${this.sid ? `&sid=${this.sid}` : ""}`;
+    return `${this.path}?EIO=4&transport=polling${this.sid ? `&sid=${this.sid}` : this.extraQuery}`;
   }
 
   #request(method, body, onBody) {

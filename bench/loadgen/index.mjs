@@ -37,13 +37,13 @@ function withTimeout(promise, ms, what) {
   ]);
 }
 
-/** Opens `count` clients, `batch` at a time, spread over `urls` (client k -> urls[k % n]). */
-async function connectAll(job, count, batch = 50) {
+/** Opens `count` clients of one side, `batch` at a time, spread over its `urls` (client k -> urls[k % n]). */
+async function connectAll(side, count, batch = 50) {
   const clients = [];
   for (let start = 0; start < count; start += batch) {
     const group = [];
     for (let k = start; k < Math.min(count, start + batch); k++) {
-      group.push(new LiteClient(job.dialect, job.urls[k % job.urls.length], job.transport));
+      group.push(new LiteClient(side.dialect, side.urls[k % side.urls.length], side.transport));
     }
     await withTimeout(Promise.all(group.map((c) => c.ready)), 30_000, `connecting clients ${start}..`);
     clients.push(...group);
@@ -83,80 +83,167 @@ async function run(job) {
   throw new Error(`unknown workload ${job.workload}`);
 }
 
-/** One sender, `clients` members of one room (the sender is one of them), a bounded window. */
+/**
+ * The measured part of a job, in `job.slices` slices per side. With two sides (a paired
+ * phase: ours and a peer, both servers up) the slices alternate A B B A A B …, so both are
+ * measured under the same machine conditions; the orchestrator reads each side's server
+ * CPU at the edges of each of its slices (`mark` with the side's index).
+ */
+async function sliced(job, sides, runSlice) {
+  for (let i = 0; i < job.slices; i++) {
+    const order = sides.map((_, k) => k);
+    if (i % 2 === 1) order.reverse();
+    for (const k of order) {
+      await mark("start", { side: k });
+      await runSlice(sides[k], k);
+      await mark("end", { side: k });
+    }
+  }
+}
+
+/**
+ * Fan-out: per side, `clients` members of one room (the sender is one of them), one sender,
+ * a bounded window of messages in flight; a message is done when every member has it.
+ */
 async function fanout(job) {
   const { clients: n, messages, warmup, window, room } = job;
-  const clients = await connectAll(job, n);
-  await everyoneOnce(clients, (id) => clients[0].d.join(room, id));
-  const total = warmup + messages;
-  const got = new Uint32Array(total);
-  const latencies = new Float64Array(n * messages);
+  const perSlice = Math.ceil(messages / job.slices);
   const pad = "x".repeat(job.pad);
-  let recorded = 0;
-  let sent = 0;
-  let done = 0;
-  let stageEnd = warmup;
-  let stageDone = () => undefined;
-  const sender = clients[0];
+  const sides = [];
+  for (const side of job.sides) {
+    const clients = await connectAll(side, n);
+    await everyoneOnce(clients, (id) => clients[0].d.join(room, id));
+    sides.push(fanoutSide(clients, n, warmup + perSlice * job.slices, window, room, pad));
+  }
+  for (const side of sides) await withTimeout(side.stage(warmup, false), job.timeoutMs, "warm-up");
+  await sliced(job, sides, async (side) => {
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    try {
+      await withTimeout(side.stage(side.sent + perSlice, true), job.timeoutMs, "measured messages");
+    } catch {
+      side.incomplete = true;
+    }
+    side.elapsedMs += performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    side.cpuMs += (cpu.user + cpu.system) / 1000;
+  });
+  return {
+    sides: sides.map((side) => {
+      side.close();
+      return {
+        deliveries: side.recorded,
+        expected: perSlice * job.slices * n,
+        incomplete: side.incomplete,
+        elapsedMs: side.elapsedMs,
+        perSecond: (side.recorded / side.elapsedMs) * 1000,
+        latencyMs: summary(side.latencies, side.recorded),
+        loadgenCpu: side.cpuMs / side.elapsedMs,
+      };
+    }),
+  };
+}
 
+/** One room's sender and members; `stage(end)` sends up to message `end` and resolves when all have it. */
+function fanoutSide(clients, n, total, window, room, pad) {
+  const got = new Uint32Array(total);
+  const side = {
+    sent: 0,
+    done: 0,
+    recorded: 0,
+    elapsedMs: 0,
+    cpuMs: 0,
+    incomplete: false,
+    latencies: new Float64Array(n * total),
+    counting: false,
+    stageEnd: 0,
+    stageDone: () => undefined,
+    stage(end, counting) {
+      return new Promise((resolve) => {
+        side.stageEnd = Math.min(end, total);
+        side.counting = counting;
+        side.stageDone = resolve;
+        pump();
+      });
+    },
+    close() {
+      for (const client of clients) client.close();
+    },
+  };
+  const sender = clients[0];
   const pump = () => {
-    while (sent < stageEnd && sent - done < window) {
-      sender.send(sender.d.say(room, `B${sent}:${performance.now().toFixed(3)}:${pad}`));
-      sent++;
+    while (side.sent < side.stageEnd && side.sent - side.done < window) {
+      sender.send(sender.d.say(room, `B${side.sent}:${performance.now().toFixed(3)}:${pad}`));
+      side.sent++;
     }
   };
   const onBroadcast = (index, sentAt) => {
     if (index >= total) return;
-    if (index >= warmup) latencies[recorded++] = performance.now() - sentAt;
+    if (side.counting) side.latencies[side.recorded++] = performance.now() - sentAt;
     if (++got[index] === n) {
-      done++;
-      if (done === stageEnd) stageDone();
+      side.done++;
+      if (side.done === side.stageEnd) side.stageDone();
       else pump();
     }
   };
   for (const client of clients) client.onBroadcast = onBroadcast;
-  const stage = (end) => new Promise((resolve) => {
-    stageEnd = end;
-    stageDone = resolve;
-    pump();
-  });
+  return side;
+}
 
-  await withTimeout(stage(warmup), job.timeoutMs, "warm-up");
-  await mark("start");
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  let incomplete = false;
-  try {
-    await withTimeout(stage(total), job.timeoutMs, "measured messages");
-  } catch {
-    incomplete = true;
-  }
-  const elapsedMs = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
-  await mark("end");
-  for (const client of clients) client.close();
+/** Request/response: per side, `clients` clients each doing sequential action round trips. */
+async function reqres(job) {
+  const sides = [];
+  for (const side of job.sides) sides.push(reqresSide(await connectAll(side, job.clients)));
+  for (const side of sides) await side.loop(job.warmupMs, false);
+  await sliced(job, sides, (side) => side.loop(job.sliceMs, true));
   return {
-    deliveries: recorded,
-    expected: messages * n,
-    incomplete,
-    elapsedMs,
-    perSecond: (recorded / elapsedMs) * 1000,
-    latencyMs: summary(latencies, recorded),
-    loadgenCpu: (cpu.user + cpu.system) / 1000 / elapsedMs,
+    sides: sides.map((side) => {
+      side.close();
+      return {
+        ops: side.recorded,
+        elapsedMs: side.elapsedMs,
+        perSecond: (side.recorded / side.elapsedMs) * 1000,
+        latencyMs: summary(side.latencies, side.recorded),
+        loadgenCpu: side.cpuMs / side.elapsedMs,
+      };
+    }),
   };
 }
 
-/** `clients` clients each doing sequential action round trips for `durationMs`. */
-async function reqres(job) {
-  const clients = await connectAll(job, job.clients);
-  const latencies = new Float64Array(2_000_000);
-  let recorded = 0;
-  let running = true;
-  let counting = false;
+/**
+ * The clients of one side. `loop(ms)` keeps every client's round trips going for `ms`, then
+ * stops issuing and waits for the replies still in flight, so a slice ends with the server idle.
+ */
+function reqresSide(clients) {
   let nextId = 1;
+  let running = false;
+  let counting = false;
   let inFlight = 0;
-  const drained = [];
-
+  let drained = () => undefined;
+  const side = {
+    recorded: 0,
+    elapsedMs: 0,
+    cpuMs: 0,
+    latencies: new Float64Array(2_000_000),
+    async loop(ms, count) {
+      counting = count;
+      running = true;
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      for (const client of clients) issue(client);
+      await sleep(ms);
+      running = false;
+      if (inFlight > 0) await withTimeout(new Promise((resolve) => (drained = resolve)), 10_000, "draining").catch(() => undefined);
+      if (count) {
+        side.elapsedMs += performance.now() - t0;
+        const cpu = process.cpuUsage(cpu0);
+        side.cpuMs += (cpu.user + cpu.system) / 1000;
+      }
+    },
+    close() {
+      for (const client of clients) client.close();
+    },
+  };
   const issue = (client) => {
     const id = nextId++;
     client.pending = { id, at: performance.now() };
@@ -167,49 +254,28 @@ async function reqres(job) {
     client.onReply = (id) => {
       if (!client.pending || client.pending.id !== id) return;
       inFlight--;
-      if (counting && recorded < latencies.length) latencies[recorded++] = performance.now() - client.pending.at;
+      if (counting && side.recorded < side.latencies.length) side.latencies[side.recorded++] = performance.now() - client.pending.at;
       client.pending = null;
       if (running) issue(client);
-      else if (inFlight === 0) drained.forEach((f) => f());
+      else if (inFlight === 0) drained();
     };
-    issue(client);
   }
-  await sleep(job.warmupMs);
-  await mark("start");
-  recorded = 0;
-  counting = true;
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  await sleep(job.durationMs);
-  counting = false;
-  const ops = recorded;
-  const elapsedMs = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
-  await mark("end");
-  running = false;
-  if (inFlight > 0) await withTimeout(new Promise((resolve) => drained.push(resolve)), 10_000, "draining").catch(() => undefined);
-  for (const client of clients) client.close();
-  return {
-    ops,
-    elapsedMs,
-    perSecond: (ops / elapsedMs) * 1000,
-    latencyMs: summary(latencies, ops),
-    loadgenCpu: (cpu.user + cpu.system) / 1000 / elapsedMs,
-  };
+  return side;
 }
 
 /** Opens `clients` idle connections, `batch` at a time; the orchestrator reads RSS around it. */
 async function connections(job) {
   // Warm-up: a few connections first, so lazily loaded code and one-time caches are not
   // counted as per-connection memory.
-  const warm = await connectAll(job, Math.min(20, job.clients));
+  const side = job.sides[0];
+  const warm = await connectAll(side, Math.min(20, job.clients));
   for (const client of warm) client.close();
   await sleep(500);
   await mark("before");
   const t0 = performance.now();
-  const clients = await connectAll(job, job.clients, job.batch);
+  const clients = await connectAll(side, job.clients, job.batch);
   const elapsedMs = performance.now() - t0;
   await mark("connected");
   for (const client of clients) client.close();
-  return { connections: clients.length, elapsedMs, perSecond: (clients.length / elapsedMs) * 1000 };
+  return { sides: [{ connections: clients.length, elapsedMs, perSecond: (clients.length / elapsedMs) * 1000 }] };
 }

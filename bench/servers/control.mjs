@@ -1,6 +1,8 @@
 // The control channel every bench server speaks with the orchestrator over IPC:
 // `ready` (with the port) once listening, `gc` -> a full GC (for RSS readings), SIGTERM -> exit.
 export function serveControl(port, extra = {}) {
+  // Started by hand (no IPC channel, e.g. under valgrind): nothing to report to.
+  if (typeof process.send !== "function") return;
   process.on("message", (message) => {
     if (message?.type === "gc") {
       if (typeof globalThis.gc === "function") {
