@@ -4,8 +4,7 @@
  */
 import type Primus from "primus";
 import { encode } from "./primus-codec.js";
-import { sendFrameObject, sendPacket, takesObjectFrames } from "./spark-fast-path.js";
-import { isPlainJson } from "./object-frames.js";
+import { sendFrameObject, sendPacket } from "./spark-fast-path.js";
 import { markWritten } from "./outbound-sweeper.js";
 
 const u2028 = /\u2028/g;
@@ -43,7 +42,7 @@ export function writeFrame(primus: Primus, spark: Primus.Spark, frame: unknown):
   markWritten();
   if (canEncodeOnce(primus)) {
     if (spark.readyState === primus.Spark.CLOSED) return;
-    if (typeof frame === "object" && frame !== null && takesObjectFrames(spark) && isPlainJson(frame)) return sendFrameObject(spark, frame);
+    if (typeof frame === "object" && frame !== null && sendFrameObject(spark, frame)) return;
     const packet = encodeOnce(primus, frame);
     if (packet !== undefined) return emitPacket(primus, spark, packet);
   }

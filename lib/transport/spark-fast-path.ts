@@ -12,6 +12,7 @@
  */
 import type Primus from "primus";
 import { decode, undecoded } from "./primus-codec.js";
+import { isPlainJson } from "./object-frames.js";
 
 /** What socket-server registers on each spark: the connection's frame handler. */
 export type FrameReceiver = (frame: unknown) => void;
@@ -52,14 +53,15 @@ export function sendPacket(spark: Primus.Spark, packet: string): void {
   else spark.emit("outgoing::data", packet);
 }
 
-/** True when the spark's client takes object frames (and nobody else listens to its packets). */
-export function takesObjectFrames(spark: Primus.Spark): boolean {
-  return directSender(spark)?.objects === true;
-}
-
-/** Sends a frame object to a spark whose client takes object frames. */
-export function sendFrameObject(spark: Primus.Spark, frame: object): void {
-  senders.get(spark)?.send(spark, frame);
+/**
+ * Sends a frame object when the spark's client takes object frames and socket.io would
+ * encode it as JSON does; false otherwise. One registry lookup per frame.
+ */
+export function sendFrameObject(spark: Primus.Spark, frame: object): boolean {
+  const sender = directSender(spark);
+  if (sender === undefined || !sender.objects || !isPlainJson(frame)) return false;
+  sender.send(spark, frame);
+  return true;
 }
 
 /** A message from the transformer: delivered here when possible, else through Primus. */
