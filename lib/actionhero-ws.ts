@@ -1,6 +1,6 @@
 /**
- * `actionheroWs(options)`: the Runtime (lib/runtime.ts) and the HTTP side
- * (lib/http/express-middleware.ts) as one Express middleware function with the server API.
+ * `actionheroWs(options)`, the one public entry: the Runtime (lib/runtime.ts) and the HTTP
+ * side (lib/http/) as one Express middleware function that also carries the server API.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type Primus from "primus";
@@ -9,10 +9,13 @@ import type { ActionRegistry } from "./actions/action-registry.js";
 import type { Connection } from "./connection/connection.js";
 import type { ConnectionRegistry } from "./connection/connection-registry.js";
 import type { ChatRoom } from "./chat/chat-room.js";
+import type { Stats } from "./stats/stats.js";
 import { createHttpSide, type Next } from "./http/express-middleware.js";
-import { Runtime, type AnyServer, type CloseOptions, type Stats } from "./runtime.js";
+import { createLazyAttach } from "./http/lazy-attach.js";
+import { Runtime, type AnyServer, type CloseOptions } from "./runtime.js";
 
-export type { CloseOptions, Stats } from "./runtime.js";
+export type { CloseOptions } from "./runtime.js";
+export type { Stats } from "./stats/stats.js";
 
 /** The middleware function plus the server-side API. */
 export interface ActionheroWs {
@@ -44,38 +47,50 @@ export function actionheroWs(options?: ActionheroWsOptions): ActionheroWs {
   const runtime = new Runtime(options);
   const httpSide = createHttpSide({
     options: runtime.options,
-    api: { actions: runtime.actions, processor: runtime.processor, maxBodyBytes: runtime.options.server.maxLength, serverName: "actionhero-ws" },
+    api: { actions: runtime.actions, processor: runtime.inFlight, maxBodyBytes: runtime.options.server.maxLength, serverName: "actionhero-ws" },
     client: () => runtime.client(),
+  });
+  const lazyAttach = createLazyAttach({
+    canAttach: () => runtime.canAttach(),
+    attach: (server) => runtime.attach(server),
+    primusRequest: () => {
+      const transformer = runtime.primus?.transformer;
+      return transformer ? (req, res) => transformer.request(req, res) : undefined;
+    },
+    pathname: runtime.options.server.pathname,
+    logger: runtime.logger,
   });
 
   const middleware = function actionheroWsMiddleware(req: IncomingMessage, res: ServerResponse, next: Next): void {
-    if (runtime.lazyAttach(req, res)) return;
+    if (lazyAttach(req, res)) return;
     void httpSide(req, res, next);
   } as ActionheroWs;
 
-  Object.defineProperties(middleware, {
-    id: { get: () => runtime.options.id },
-    options: { get: () => runtime.options },
-    connections: { get: () => runtime.connections },
-    actions: { get: () => runtime.actions },
-    chatRoom: { get: () => runtime.chatRoom },
-    primus: { get: () => runtime.primus },
-  });
-  middleware.attach = (server) => {
-    runtime.attach(server);
-    return middleware;
+  const api: Omit<ActionheroWs, "primus" | keyof Function> = {
+    id: runtime.options.id,
+    options: runtime.options,
+    connections: runtime.connections,
+    actions: runtime.actions,
+    chatRoom: runtime.chatRoom,
+    attach(server) {
+      runtime.attach(server);
+      return middleware;
+    },
+    ready: () => runtime.ready(),
+    close: (closeOptions) => runtime.close(closeOptions),
+    verbs: (connection, verb, words) => runtime.frames.verbs(connection, verb, words),
+    stats: () => runtime.stats(),
+    on: ((event: string, listener: (...args: never[]) => void) => {
+      runtime.on(event, listener as (...args: unknown[]) => void);
+      return middleware;
+    }) as ActionheroWs["on"],
+    off(event, listener) {
+      runtime.off(event, listener as (...args: unknown[]) => void);
+      return middleware;
+    },
   };
-  middleware.ready = () => runtime.ready();
-  middleware.close = (closeOptions) => runtime.close(closeOptions);
-  middleware.verbs = (connection, verb, words) => runtime.frames.verbs(connection, verb, words);
-  middleware.stats = () => runtime.stats();
-  middleware.on = ((event: string, listener: (...args: never[]) => void) => {
-    runtime.on(event, listener as (...args: unknown[]) => void);
-    return middleware;
-  }) as ActionheroWs["on"];
-  middleware.off = (event, listener) => {
-    runtime.off(event, listener as (...args: unknown[]) => void);
-    return middleware;
-  };
+  Object.assign(middleware, api);
+  // Set by attach(), so read on each access.
+  Object.defineProperty(middleware, "primus", { get: () => runtime.primus, enumerable: true });
   return middleware;
 }

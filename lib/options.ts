@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { resolve } from "node:path";
 import type { Server as HttpServer } from "node:http";
 import type { Server as HttpsServer } from "node:https";
-import type { ActionDefinition } from "./actions/action.js";
+import { actionDefinitionProblem, type ActionDefinition } from "./actions/action.js";
 import type { Logger } from "./logger.js";
 import type { RedisOption } from "./stores/redis-option.js";
 import type { MetricsOptions } from "./stats/prometheus-metrics.js";
@@ -60,6 +60,8 @@ export interface ActionheroWsOptions {
   redisPrefix?: string;
   /** Milliseconds allowed for Redis to become ready at start. */
   redisStartTimeoutMs?: number;
+  /** A Redis command fails when Redis has not answered within this many milliseconds. */
+  redisCommandTimeoutMs?: number;
   /** Redis store: how often this node refreshes its liveness key and sweeps members of dead nodes. */
   heartbeatMs?: number;
   /** Redis store: a node silent this long is dead and its members are removed (> heartbeatMs). */
@@ -103,6 +105,7 @@ export interface ResolvedOptions {
   redis: RedisOption | undefined;
   redisPrefix: string;
   redisStartTimeoutMs: number;
+  redisCommandTimeoutMs: number;
   heartbeatMs: number;
   nodeTtlMs: number;
   secret: string | undefined;
@@ -130,7 +133,58 @@ export interface ResolvedOptions {
   limits: Required<LimitOptions>;
   logger: Logger | undefined;
   metrics: MetricsOptions | undefined;
+  /** Largest file the `file` verb sends (not an option: base64 frames past it are unreasonable). */
+  maxFileBytes: number;
+  /** How long close() lets in-flight actions finish when the caller gives no `timeoutMs`. */
+  closeTimeoutMs: number;
 }
+
+/**
+ * Every default, once. Other modules take resolved values and state none of their own.
+ * `nodeTtlMs` is derived: at least 15 s and three heartbeats.
+ */
+export const defaults = {
+  enabled: true,
+  redisPrefix: "actionhero:",
+  redisStartTimeoutMs: 10_000,
+  redisCommandTimeoutMs: 1_500,
+  heartbeatMs: 5_000,
+  minNodeTtlMs: 15_000,
+  allowMissingOrigin: true,
+  server: {
+    transformer: "socket.io",
+    pathname: "/primus",
+    parser: "json",
+    pingInterval: 25_000,
+    maxLength: 64 * 1024,
+    compression: false,
+  },
+  apiPath: "/api",
+  requestTimeout: 30_000,
+  clientUrl: "window.location.origin",
+  clientJsPath: "javascript/",
+  clientJsName: "ActionheroWebsocketClient",
+  publicDir: "public",
+  destroyClientsOnShutdown: false,
+  cookieKey: "sessionID",
+  acceptSessionIdQuery: false,
+  welcomeMessage: "Welcome to the actionhero api",
+  simultaneousActions: 5,
+  serverToken: "change-me",
+  channel: "actionhero",
+  rpcTimeout: 5_000,
+  defaultMiddlewarePriority: 100,
+  limits: {
+    messagesPerSecond: 50,
+    messageBurst: 100,
+    roomsPerConnection: 100,
+    roomNameBytes: 256,
+    messageIdLength: 128,
+    outboundBufferBytes: 1024 * 1024,
+  },
+  maxFileBytes: 10 * 1024 * 1024,
+  closeTimeoutMs: 10_000,
+} as const;
 
 type Check = (value: unknown) => boolean;
 const isString: Check = (v) => typeof v === "string";
@@ -144,6 +198,7 @@ const topLevel: Record<keyof ActionheroWsOptions, [Check, string]> = {
   redis: [(v) => v === undefined || isString(v) || isPlainObject(v), "a Redis URL, client options or a client"],
   redisPrefix: [isString, "a string"],
   redisStartTimeoutMs: [isPositiveInt, "a positive integer"],
+  redisCommandTimeoutMs: [isPositiveInt, "a positive integer (ms)"],
   heartbeatMs: [isPositiveInt, "a positive integer (ms)"],
   nodeTtlMs: [isPositiveInt, "a positive integer (ms)"],
   secret: [(v) => v === undefined || (isString(v) && (v as string).length > 0), "a non-empty string"],
@@ -233,63 +288,65 @@ export function resolveOptions(input: ActionheroWsOptions = {}): ResolvedOptions
       throw new TypeError('actionhero-ws: option "client.requestTimeout" must be a non-negative integer (ms)');
     }
   }
-  (input.actions ?? []).forEach((a, i) => {
-    if (!isPlainObject(a) || !isString(a.name) || typeof a.run !== "function") {
-      throw new TypeError(`actionhero-ws: option "actions[${i}]" must be {name: string, run: function}`);
-    }
+  (input.actions ?? []).forEach((action, i) => {
+    const problem = actionDefinitionProblem(action);
+    if (problem) throw new TypeError(`actionhero-ws: option "actions[${i}]" ${problem}`);
   });
 
-  const heartbeatMs = input.heartbeatMs ?? 5_000;
-  const nodeTtlMs = input.nodeTtlMs ?? Math.max(15_000, heartbeatMs * 3);
+  const heartbeatMs = input.heartbeatMs ?? defaults.heartbeatMs;
+  const nodeTtlMs = input.nodeTtlMs ?? Math.max(defaults.minNodeTtlMs, heartbeatMs * 3);
   if (nodeTtlMs <= heartbeatMs) throw new TypeError('actionhero-ws: option "nodeTtlMs" must be greater than "heartbeatMs"');
 
-  const cookieKey = input.cookieKey ?? "sessionID";
+  const d = defaults;
+  const cookieKey = input.cookieKey ?? d.cookieKey;
+  const limits = input.limits ?? {};
   return {
-    enabled: input.enabled ?? true,
+    enabled: input.enabled ?? d.enabled,
     redis: input.redis,
-    redisPrefix: input.redisPrefix ?? "actionhero:",
-    redisStartTimeoutMs: input.redisStartTimeoutMs ?? 10_000,
+    redisPrefix: input.redisPrefix ?? d.redisPrefix,
+    redisStartTimeoutMs: input.redisStartTimeoutMs ?? d.redisStartTimeoutMs,
+    redisCommandTimeoutMs: input.redisCommandTimeoutMs ?? d.redisCommandTimeoutMs,
     heartbeatMs,
     nodeTtlMs,
     secret: input.secret,
     actions: input.actions ?? [],
     origins: input.origins,
-    allowMissingOrigin: input.allowMissingOrigin ?? true,
+    allowMissingOrigin: input.allowMissingOrigin ?? d.allowMissingOrigin,
     httpServer,
     server: {
-      transformer: primusOptions.transformer ?? "socket.io",
-      pathname: primusOptions.pathname ?? "/primus",
-      parser: "json",
-      pingInterval: primusOptions.pingInterval ?? 25_000,
-      maxLength: primusOptions.maxLength ?? 64 * 1024,
-      compression: primusOptions.compression ?? false,
+      transformer: primusOptions.transformer ?? d.server.transformer,
+      pathname: primusOptions.pathname ?? d.server.pathname,
+      parser: d.server.parser,
+      pingInterval: primusOptions.pingInterval ?? d.server.pingInterval,
+      maxLength: primusOptions.maxLength ?? d.server.maxLength,
+      compression: primusOptions.compression ?? d.server.compression,
       transport: primusOptions.transport ?? {},
     },
-    client: { ...input.client, apiPath: input.client?.apiPath ?? "/api", cookieKey, requestTimeout: input.client?.requestTimeout ?? 30_000 },
-    clientUrl: input.clientUrl ?? "window.location.origin",
-    clientJsPath: input.clientJsPath ?? "javascript/",
-    clientJsName: input.clientJsName === undefined ? "ActionheroWebsocketClient" : input.clientJsName,
-    publicDir: resolve(input.publicDir ?? "public"),
-    destroyClientsOnShutdown: input.destroyClientsOnShutdown ?? false,
+    client: { ...input.client, apiPath: input.client?.apiPath ?? d.apiPath, cookieKey, requestTimeout: input.client?.requestTimeout ?? d.requestTimeout },
+    clientUrl: input.clientUrl ?? d.clientUrl,
+    clientJsPath: input.clientJsPath ?? d.clientJsPath,
+    clientJsName: input.clientJsName === undefined ? d.clientJsName : input.clientJsName,
+    publicDir: resolve(input.publicDir ?? d.publicDir),
+    destroyClientsOnShutdown: input.destroyClientsOnShutdown ?? d.destroyClientsOnShutdown,
     cookieKey,
-    acceptSessionIdQuery: input.acceptSessionIdQuery ?? false,
-    welcomeMessage: input.welcomeMessage ?? "Welcome to the actionhero api",
-    simultaneousActions: input.simultaneousActions ?? 5,
+    acceptSessionIdQuery: input.acceptSessionIdQuery ?? d.acceptSessionIdQuery,
+    welcomeMessage: input.welcomeMessage ?? d.welcomeMessage,
+    simultaneousActions: input.simultaneousActions ?? d.simultaneousActions,
     startingChatRooms: input.startingChatRooms ?? {},
-    serverToken: input.serverToken ?? "change-me",
-    channel: input.channel ?? "actionhero",
-    rpcTimeout: input.rpcTimeout ?? 5000,
-    defaultMiddlewarePriority: input.defaultMiddlewarePriority ?? 100,
+    serverToken: input.serverToken ?? d.serverToken,
+    channel: input.channel ?? d.channel,
+    rpcTimeout: input.rpcTimeout ?? d.rpcTimeout,
+    defaultMiddlewarePriority: input.defaultMiddlewarePriority ?? d.defaultMiddlewarePriority,
     id: input.id ?? defaultNodeId(),
-    limits: {
-      messagesPerSecond: input.limits?.messagesPerSecond ?? 50,
-      messageBurst: input.limits?.messageBurst ?? 100,
-      roomsPerConnection: input.limits?.roomsPerConnection ?? 100,
-      roomNameBytes: input.limits?.roomNameBytes ?? 256,
-      messageIdLength: input.limits?.messageIdLength ?? 128,
-      outboundBufferBytes: input.limits?.outboundBufferBytes ?? 1024 * 1024,
-    },
+    limits: { ...d.limits, ...definedOnly(limits) },
     logger: input.logger,
     metrics: input.metrics,
+    maxFileBytes: d.maxFileBytes,
+    closeTimeoutMs: d.closeTimeoutMs,
   };
+}
+
+/** The keys of `value` whose value is not undefined (so a spread keeps the defaults for the rest). */
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

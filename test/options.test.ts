@@ -121,6 +121,7 @@ describe("options", function () {
         redis: undefined,
         redisPrefix: "actionhero:",
         redisStartTimeoutMs: 10_000,
+        redisCommandTimeoutMs: 1_500,
         heartbeatMs: 5_000,
         nodeTtlMs: 15_000,
         secret: undefined,
@@ -162,6 +163,8 @@ describe("options", function () {
         },
         logger: undefined,
         metrics: undefined,
+        maxFileBytes: 10 * 1024 * 1024,
+        closeTimeoutMs: 10_000,
       });
     });
 

@@ -1,5 +1,5 @@
 /** Actions by name and version; the newest version answers when none is asked for. */
-import type { ActionDefinition } from "./action.js";
+import { actionDefinitionProblem, type ActionDefinition } from "./action.js";
 
 export class ActionRegistry {
   readonly #byName = new Map<string, Map<number, ActionDefinition>>();
@@ -8,9 +8,8 @@ export class ActionRegistry {
 
   /** Adds (or replaces) an action; throws on a malformed definition. */
   add(action: ActionDefinition): void {
-    if (!action || typeof action.name !== "string" || action.name === "" || typeof action.run !== "function") {
-      throw new TypeError("actionhero-ws: an action needs a non-empty string `name` and a `run` function");
-    }
+    const problem = actionDefinitionProblem(action);
+    if (problem) throw new TypeError(`actionhero-ws: an action ${problem}`);
     const version = action.version ?? 1;
     let versions = this.#byName.get(action.name);
     if (!versions) this.#byName.set(action.name, (versions = new Map()));

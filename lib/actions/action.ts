@@ -41,3 +41,13 @@ export interface ActionDefinition {
   blockedConnectionTypes?: string[];
   run(data: ActionData): unknown;
 }
+
+/** Why `value` is not an action definition, or undefined when it is one (the one check, for options and registry). */
+export function actionDefinitionProblem(value: unknown): string | undefined {
+  const action = value as Partial<ActionDefinition> | null;
+  const shape = "must be {name: string, run: function}";
+  if (typeof action !== "object" || action === null || Array.isArray(action)) return shape;
+  if (typeof action.name !== "string" || action.name === "") return `${shape}: \`name\` is missing or empty`;
+  if (typeof action.run !== "function") return `${shape}: \`run\` is not a function`;
+  return undefined;
+}

@@ -1,6 +1,6 @@
 /** Applies an action's `inputs`: scrub, default, formatter, validator, required — Actionhero's order. */
 import type { ActionDefinition, ActionInput, Params } from "./action.js";
-import { prototypeFree } from "./prototype-free.js";
+import { prototypeFree } from "../connection/prototype-free.js";
 
 /** Kept even when not declared as inputs (Actionhero's "global safe params"). */
 const alwaysKept = new Set(["file", "apiVersion", "callback", "action", "messageId"]);

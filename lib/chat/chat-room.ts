@@ -1,29 +1,23 @@
 /**
  * The `chatRoom` API of Actionhero: rooms and members in the RoomStore, messages fanned
- * out over the MessageBus, and delivered on each node only to that node's members.
+ * out over the MessageBus and delivered on each node only to that node's members
+ * (room-delivery.ts). Membership bookkeeping is membership.ts's; this file decides who may
+ * join, leave and say (names, limits, middleware) and reaches connections of other nodes
+ * through the cluster RPC.
  */
 import type { Connection } from "../connection/connection.js";
 import type { ConnectionRegistry } from "../connection/connection-registry.js";
 import type { ChatBusMessage, MessageBus } from "../stores/message-bus.js";
 import type { MemberRecord, RoomStore } from "../stores/room-store.js";
+import type { ClusterRpc } from "../cluster/cluster-rpc.js";
 import type { Logger } from "../logger.js";
 import { ChatMiddlewareChain, type ChatMiddleware, type ChatPayload, type ChatSender } from "./chat-middleware.js";
-import { ClusterRpc } from "./cluster-rpc.js";
-import { LocalMembers } from "./local-members.js";
+import type { Membership } from "./membership.js";
+import { RoomDelivery, type LocalDelivery } from "./room-delivery.js";
+import { chatErrors } from "./chat-errors.js";
 import { assertRoomName } from "./room-name.js";
 
-export const chatErrors = {
-  bothRequired: "both room and message are required",
-  notInRoom: (room: string) => `connection not in this room (${room})`,
-  alreadyInRoom: (room: string) => `connection already in this room (${room})`,
-  roomDeleted: "this room has been deleted",
-  noRoom: "room does not exist",
-  roomExists: "room exists",
-  roomRequired: "a room is required",
-} as const;
-
-/** Sends one frame to many local connections (the transport may encode it once). */
-export type LocalDelivery = (connections: ReadonlySet<Connection>, frame: ChatPayload, room: string) => void;
+export { chatErrors } from "./chat-errors.js";
 
 export interface RoomStatus {
   room: string;
@@ -34,7 +28,9 @@ export interface RoomStatus {
 export interface ChatRoomDeps {
   store: RoomStore;
   bus: MessageBus;
+  membership: Membership;
   connections: ConnectionRegistry;
+  rpc: ClusterRpc;
   nodeId: string;
   serverToken: string;
   rpcTimeout: number;
@@ -43,43 +39,28 @@ export interface ChatRoomDeps {
   roomsPerConnection: number;
   logger: Logger;
   deliver: LocalDelivery;
-  /** Called when membership changes, so the transport can mirror it. */
-  onJoin?: (connection: Connection, room: string) => void;
-  onLeave?: (connection: Connection, room: string) => void;
 }
 
 export class ChatRoom {
   readonly middleware: ChatMiddlewareChain;
-  readonly local = new LocalMembers();
-  readonly rpc: ClusterRpc;
+  /** Delivers chat messages from the bus to this node's members (the bus router calls it). */
+  readonly delivery: RoomDelivery;
   readonly #deps: ChatRoomDeps;
-  /** Waiters for our own broadcasts coming back from the bus (see destroy()). */
-  readonly #echoes = new Map<string, () => void>();
-  #echoSeq = 0;
-  /** What this node stored for each of its members, to write it again if Redis lost it. */
-  readonly #stored = new WeakMap<Connection, Map<string, MemberRecord>>();
 
   constructor(deps: ChatRoomDeps) {
     this.#deps = deps;
     this.middleware = new ChatMiddlewareChain(deps.defaultMiddlewarePriority);
-    this.rpc = new ClusterRpc(deps.bus, deps.nodeId, deps.serverToken, deps.rpcTimeout, (id) => deps.connections.has(id), deps.logger);
-    this.rpc.allow("api.chatRoom.addMember", (id, room) => this.addMember(String(id), room as string));
-    this.rpc.allow("api.chatRoom.removeMember", (id, room) => this.removeMember(String(id), room as string));
-    this.rpc.allow("api.connections.sendMessage", async (id, message) => {
-      deps.connections.get(String(id))?.sendMessage(message as Record<string, unknown>);
-      return true;
+    this.delivery = new RoomDelivery({
+      membership: deps.membership,
+      middleware: this.middleware,
+      deliver: deps.deliver,
+      payloadOf: (message) => this.generateMessagePayload(message),
+      nodeId: deps.nodeId,
+      timeoutMs: deps.rpcTimeout,
+      logger: deps.logger,
     });
-    this.rpc.allow("api.connections.destroy", async (id) => {
-      await deps.connections.get(String(id))?.destroy();
-      return true;
-    });
-    deps.bus.onMessage((message) => {
-      if (!message || message.serverToken !== deps.serverToken) return;
-      if (message.messageType === "chat") void this.#receive(message);
-      else if (message.messageType === "do" || message.messageType === "doResponse") {
-        void this.rpc.handle(message).catch((error: unknown) => deps.logger.warn({ err: String(error) }, "actionhero-ws: cluster command failed"));
-      }
-    });
+    deps.rpc.allow("api.chatRoom.addMember", (id, room) => this.addMember(String(id), room as string));
+    deps.rpc.allow("api.chatRoom.removeMember", (id, room) => this.removeMember(String(id), room as string));
   }
 
   /** Overridable: the frame delivered to clients for a bus message. */
@@ -149,50 +130,38 @@ export class ChatRoom {
 
   /** Adds a connection (on any node) to a room; runs `join` middleware. */
   async addMember(connectionId: string, room: string): Promise<true> {
-    const connection = this.#deps.connections.get(connectionId);
+    const { connections, membership, roomNameBytes, roomsPerConnection, store } = this.#deps;
+    const connection = connections.get(connectionId);
     if (!connection) return this.#remote("api.chatRoom.addMember", connectionId, room, true) as Promise<true>;
-    assertRoomName(room, this.#deps.roomNameBytes);
-    if (connection.rooms.includes(room) || connection.joining.has(room)) throw new Error(chatErrors.alreadyInRoom(room));
-    if (connection.rooms.length + connection.joining.size >= this.#deps.roomsPerConnection) {
-      throw new Error(`connection is in too many rooms (limit ${this.#deps.roomsPerConnection})`);
+    assertRoomName(room, roomNameBytes);
+    if (membership.isMemberOrJoining(connection, room)) throw new Error(chatErrors.alreadyInRoom(room));
+    if (membership.roomCount(connection) >= roomsPerConnection) {
+      throw new Error(`connection is in too many rooms (limit ${roomsPerConnection})`);
     }
-    connection.joining.add(room);
-    try {
-      if (!(await this.#deps.store.roomExists(room))) throw new Error(chatErrors.noRoom);
+    await membership.join(connection, room, async () => {
+      if (!(await store.roomExists(room))) throw new Error(chatErrors.noRoom);
       await this.middleware.runJoin(connection, room);
-      if (connection.destroyed) throw new Error("connection closed");
-      const record = this.generateMemberDetails(connection);
-      await this.#deps.store.setMember(room, record);
-      if (connection.destroyed) {
-        await this.#deps.store.removeMember(room, connection.id);
-        throw new Error("connection closed");
-      }
-      connection.rooms.push(room);
-      if (!this.#stored.has(connection)) this.#stored.set(connection, new Map());
-      this.#stored.get(connection)!.set(room, record);
-      this.local.add(room, connection);
-      this.#deps.onJoin?.(connection, room);
-    } finally {
-      connection.joining.delete(room);
-    }
+      return this.generateMemberDetails(connection);
+    });
     return true;
   }
 
   /** Removes a connection (on any node) from a room; runs `leave` middleware (a throw keeps it in). */
   async removeMember(connectionId: string, room: string, toWaitRemote = true): Promise<true> {
-    const connection = this.#deps.connections.get(connectionId);
+    const { connections, membership, store, logger } = this.#deps;
+    const connection = connections.get(connectionId);
     if (!connection) return this.#remote("api.chatRoom.removeMember", connectionId, room, toWaitRemote) as Promise<true>;
     if (!connection.rooms.includes(room)) throw new Error(chatErrors.notInRoom(room));
-    if (!(await this.#deps.store.roomExists(room))) {
+    if (!(await store.roomExists(room))) {
       // Gone meanwhile (destroy() on another node does not wait for this node's removal):
       // the connection must not stay stuck in a room that no longer exists.
       await this.middleware.runLeave(connection, room).catch((error: unknown) =>
-        this.#deps.logger.debug({ room, err: String(error) }, "actionhero-ws: leave middleware threw for a deleted room"));
-      await this.#forget(connection, room);
+        logger.debug({ room, err: String(error) }, "actionhero-ws: leave middleware threw for a deleted room"));
+      await membership.leave(connection, room);
       throw new Error(chatErrors.noRoom);
     }
     await this.middleware.runLeave(connection, room);
-    await this.#forget(connection, room);
+    await membership.leave(connection, room);
     return true;
   }
 
@@ -201,53 +170,15 @@ export class ChatRoom {
    * middleware cannot keep a closed connection in its rooms.
    */
   async removeConnection(connection: Connection): Promise<void> {
+    const { membership, logger } = this.#deps;
     for (const room of [...connection.rooms]) {
       try {
         await this.middleware.runLeave(connection, room);
       } catch (error) {
-        this.#deps.logger.debug({ room, err: String(error) }, "actionhero-ws: leave middleware threw during disconnect");
+        logger.debug({ room, err: String(error) }, "actionhero-ws: leave middleware threw during disconnect");
       }
-      await this.#forget(connection, room).catch((error: unknown) =>
-        this.#deps.logger.warn({ room, err: String(error) }, "actionhero-ws: could not remove member of closed connection"));
-    }
-  }
-
-  /**
-   * After the store reconnected: Redis may have restarted empty, and removals tried while
-   * it was down failed. Writes this node's members again (original records) in the rooms
-   * that exist, and deletes records of this node whose connection is no longer in the room
-   * (nobody else would: this node is alive, so the ghost sweep never touches them).
-   */
-  async reconcileMembers(): Promise<void> {
-    const { store, connections, nodeId, logger } = this.#deps;
-    for (const connection of [...connections.values()]) {
-      for (const room of [...connection.rooms]) {
-        try {
-          // Redis came back without the room while our members are still in it: the room
-          // existed, so bring it back rather than strand them in a room roomView denies.
-          if (!(await store.roomExists(room)) && (await store.addRoom(room))) {
-            logger.info({ room }, "actionhero-ws: re-created a room that Redis lost");
-          }
-          // checked right before the write: a leave issued since then is sent after it
-          const record = this.#stored.get(connection)?.get(room);
-          if (!record || connection.destroyed || !connection.rooms.includes(room)) continue;
-          await store.setMember(room, record);
-        } catch (error) {
-          logger.warn({ room, err: String(error) }, "actionhero-ws: could not restore a member after reconnecting");
-        }
-      }
-    }
-    try {
-      for (const room of await store.listRooms()) {
-        for (const [id, member] of Object.entries(await store.members(room))) {
-          if (member.host !== nodeId) continue;
-          const connection = connections.get(id);
-          if (connection && !connection.destroyed && (connection.rooms.includes(room) || connection.joining.has(room))) continue;
-          await store.removeMember(room, id);
-        }
-      }
-    } catch (error) {
-      logger.warn({ err: String(error) }, "actionhero-ws: could not remove stale members after reconnecting");
+      await membership.leave(connection, room).catch((error: unknown) =>
+        logger.warn({ room, err: String(error) }, "actionhero-ws: could not remove member of closed connection"));
     }
   }
 
@@ -260,18 +191,10 @@ export class ChatRoom {
     }
   }
 
-  async #forget(connection: Connection, room: string): Promise<void> {
-    const index = connection.rooms.indexOf(room);
-    if (index >= 0) connection.rooms.splice(index, 1);
-    this.#stored.get(connection)?.delete(room);
-    this.local.remove(room, connection);
-    this.#deps.onLeave?.(connection, room);
-    await this.#deps.store.removeMember(room, connection.id);
-  }
-
   async #remote(method: string, connectionId: string, room: string, wait: boolean): Promise<unknown> {
-    if (this.#deps.store.kind === "memory") throw new Error(`connection not found (${connectionId})`);
-    return this.rpc.call(method, connectionId, [connectionId, room], wait);
+    // Only a shared store has connections on other nodes.
+    if (!this.#deps.store.shared) throw new Error(`connection not found (${connectionId})`);
+    return this.#deps.rpc.call(method, connectionId, [connectionId, room], wait);
   }
 
   async #publish(sender: ChatSender, room: string, message: unknown, echo?: string): Promise<boolean> {
@@ -299,43 +222,11 @@ export class ChatRoom {
 
   /** Broadcasts from the server and waits until this node has delivered it. */
   async #broadcastAndWait(room: string, message: string): Promise<void> {
-    const echo = `${this.#deps.nodeId}#${++this.#echoSeq}`;
-    const delivered = new Promise<void>((resolve) => {
-      const timer = setTimeout(() => this.#echoes.delete(echo), this.#deps.rpcTimeout);
-      timer.unref();
-      this.#echoes.set(echo, () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-    if (await this.#publish({}, room, message, echo)) {
-      await Promise.race([delivered, new Promise((r) => setTimeout(r, this.#deps.rpcTimeout).unref())]);
-    }
-    this.#echoes.delete(echo);
-  }
-
-  async #receive(message: ChatBusMessage & { echo?: unknown }): Promise<void> {
+    const { echo, delivered } = this.delivery.expectEcho();
     try {
-      if (typeof message.connection !== "object" || message.connection === null || typeof message.connection.room !== "string") return;
-      const room = message.connection.room;
-      const members = this.local.of(room);
-      if (members.size > 0) {
-        const payload = this.generateMessagePayload(message);
-        if (!this.middleware.hasSay) {
-          this.#deps.deliver(members, payload, room);
-        } else {
-          await Promise.all([...members].map(async (connection) => {
-            try {
-              const personal = await this.middleware.runSay(connection, room, payload);
-              if (personal) connection.sendMessage(personal);
-            } catch (error) {
-              this.#deps.logger.debug({ room, err: String(error) }, "actionhero-ws: say middleware threw; recipient skipped");
-            }
-          }));
-        }
-      }
+      if (await this.#publish({}, room, message, echo)) await delivered;
     } finally {
-      if (typeof message.echo === "string") this.#echoes.get(message.echo)?.();
+      this.delivery.forget(echo);
     }
   }
 }

@@ -10,7 +10,6 @@ import { fileURLToPath } from "node:url";
 import Primus from "primus";
 import { Worker } from "node:worker_threads";
 import type { ResolvedOptions } from "../options.js";
-import { primusOptions } from "../transport/socket-server.js";
 
 const templatePath = fileURLToPath(new URL("../../../lib/client/ActionheroWebsocketClient.js", import.meta.url));
 
@@ -29,8 +28,8 @@ export function clientDefaults(options: ResolvedOptions): string {
 }
 
 /** The Primus library built with the same options as the server (pathname, heartbeat, transformer). */
-function primusLibrary(options: ResolvedOptions): string {
-  const scratch = new Primus(createServer(), { ...primusOptions(options), pingInterval: options.server.pingInterval });
+function primusLibrary(primusOptions: Primus.Options): string {
+  const scratch = new Primus(createServer(), primusOptions);
   try {
     return scratch.library();
   } finally {
@@ -40,22 +39,25 @@ function primusLibrary(options: ResolvedOptions): string {
 
 const cache = new Map<string, Promise<GeneratedClient>>();
 
-/** Generates once per distinct configuration in a process (minifying takes a second or two). */
-export function generateClient(options: ResolvedOptions): Promise<GeneratedClient> {
+/**
+ * Generates once per distinct configuration in a process (minifying takes a second or two).
+ * `primusOptions` are the server's (transport/primus-options.ts), so the client speaks its dialect.
+ */
+export function generateClient(options: ResolvedOptions, primusOptions: Primus.Options): Promise<GeneratedClient> {
   const key = JSON.stringify([options.server, options.client, options.clientUrl]);
   let generated = cache.get(key);
   if (!generated) {
-    generated = buildClient(options);
+    generated = buildClient(options, primusOptions);
     cache.set(key, generated);
     generated.catch(() => cache.delete(key));
   }
   return generated;
 }
 
-async function buildClient(options: ResolvedOptions): Promise<GeneratedClient> {
+async function buildClient(options: ResolvedOptions, primusOptions: Primus.Options): Promise<GeneratedClient> {
   const template = await readFile(templatePath, "utf8");
   const client = template.replace("%%DEFAULTS%%", clientDefaults(options));
-  const js = `${primusLibrary(options)}\r\n\r\n\r\n;;;\r\n(function (exports) {\r\n${client}\r\nexports.ActionheroWebsocketClient = ActionheroWebsocketClient;\r\n})(typeof exports === "undefined" ? window : exports);\r\n`;
+  const js = `${primusLibrary(primusOptions)}\r\n\r\n\r\n;;;\r\n(function (exports) {\r\n${client}\r\nexports.ActionheroWebsocketClient = ActionheroWebsocketClient;\r\n})(typeof exports === "undefined" ? window : exports);\r\n`;
   return { js, minJs: await minifyInWorker(js) };
 }
 

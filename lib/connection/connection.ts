@@ -3,7 +3,7 @@
  * middleware and `ws.connections` hand to application code.
  */
 import { randomUUID } from "node:crypto";
-import { prototypeFree } from "../actions/prototype-free.js";
+import { prototypeFree } from "./prototype-free.js";
 
 export type MessageId = string | number;
 
@@ -33,11 +33,21 @@ export interface CloseReason {
 export interface ConnectionTransport {
   /** Writes one already-shaped frame. */
   write(frame: object): void;
+  /** Writes a frame already encoded for the wire (one encoding shared by many sockets). */
+  writeEncoded?(packet: string): void;
   /** Ends the socket; `reconnect` tells the client whether it may retry. */
   end(reconnect: boolean, close?: CloseReason): void;
   /** Transport name for stats: "websocket" or "polling". */
   name?(): string;
+  /** Group membership below us (socket.io rooms), so a room broadcast is encoded once. */
+  joinGroup?(group: string): void;
+  leaveGroup?(group: string): void;
 }
+
+/** The mutable room list; only lib/chat/membership.ts writes through it. */
+export const roomList: unique symbol = Symbol("actionhero-ws.roomList");
+/** The connection's transport, for the transport layer's own broadcast path. */
+export const transportOf: unique symbol = Symbol("actionhero-ws.transport");
 
 export interface ConnectionInit {
   fingerprint?: string;
@@ -69,7 +79,7 @@ export class Connection {
   readonly remotePort: number | string;
   readonly connectedAt = Date.now();
   readonly canChat = true;
-  rooms: string[] = [];
+  readonly #rooms: string[] = [];
   params: Record<string, unknown> = prototypeFree();
   /** Free space for the application (Actionhero's `connection.session`). */
   session: Record<string, unknown> = {};
@@ -78,13 +88,8 @@ export class Connection {
   totalActions = 0;
   pendingActions = 0;
   destroyed = false;
-  /** Rooms with a join in flight, so a concurrent duplicate roomAdd is refused (made on first use: most connections never join twice at once, and an empty Set is ~100 B per socket). */
-  #joining?: Set<string>;
-  get joining(): Set<string> {
-    return (this.#joining ??= new Set());
-  }
   readonly #transport: ConnectionTransport;
-  /** Runs once when the connection goes away (the runtime removes it from rooms and the registry). */
+  /** Runs once when the connection goes away (set by the ConnectionRegistry that opened it). */
   cleanupHook?: (connection: Connection) => Promise<void>;
   #destroying?: Promise<void>;
 
@@ -94,6 +99,19 @@ export class Connection {
     this.remoteIP = init.remoteIP;
     this.remotePort = init.remotePort;
     this.#transport = init.transport;
+  }
+
+  /** The rooms this connection is in on this node (joined through the chat API). */
+  get rooms(): readonly string[] {
+    return this.#rooms;
+  }
+
+  get [roomList](): string[] {
+    return this.#rooms;
+  }
+
+  get [transportOf](): ConnectionTransport {
+    return this.#transport;
   }
 
   /** "websocket" or "polling": what the socket runs on right now. */
@@ -155,7 +173,7 @@ export class Connection {
    */
   static detached(id: string, rooms: string[]): Connection {
     const ghost = new Connection({ id, remoteIP: "", remotePort: 0, transport: { write() {}, end() {} } });
-    ghost.rooms = [...rooms];
+    ghost.#rooms.push(...rooms);
     ghost.destroyed = true;
     return ghost;
   }

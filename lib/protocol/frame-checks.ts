@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import type { MessageId } from "../connection/connection.js";
 import type { BadFrameReason } from "../stats/counters.js";
-import { prototypeFree } from "../actions/prototype-free.js";
+import { prototypeFree } from "../connection/prototype-free.js";
 
 const forbiddenKeys = new Set(["__proto__", "constructor", "prototype"]);
 

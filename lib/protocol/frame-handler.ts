@@ -14,7 +14,7 @@ import { actionReply, closeNotice, verbError, verbOk } from "./replies.js";
 import { FrameError, asFrameObject, inspectClientValue, maxFrameDepth, messageIdOf, nullPrototypeCopy } from "./frame-checks.js";
 import { TokenBucket } from "./rate-limiter.js";
 import type { RuntimeCounters } from "../stats/counters.js";
-import { prototypeFree } from "../actions/prototype-free.js";
+import { prototypeFree } from "../connection/prototype-free.js";
 
 export interface FrameHandlerDeps {
   actions: ActionRegistry;
@@ -73,6 +73,12 @@ export class FrameHandler {
     } catch (error) {
       this.#refuse(connection, data, messageId, error);
     }
+  }
+
+  /** The transport could not decode a frame: no id to echo, and the last frame's may be a request still in flight. */
+  undecodable(connection: Connection, reason: string): void {
+    this.deps.counters.badFrame("invalid_json");
+    connection.sendMessage(verbError(new Error(reason), {}, randomUUID()));
   }
 
   /** A frame that could not be run: counted, logged at debug, answered with the reason. */

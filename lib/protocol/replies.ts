@@ -42,3 +42,8 @@ export function actionReply(response: Record<string, unknown>, messageId: Messag
 export function closeNotice(reason: string, message: string): Record<string, unknown> {
   return { context: "api", event: "close", reason, message };
 }
+
+/** Sent to every client when the message bus lost its subscription for a moment. */
+export function resyncNotice(): Record<string, unknown> {
+  return { context: "api", event: "resync", message: "the server lost its message bus for a moment: messages may have been missed" };
+}

@@ -19,6 +19,7 @@ export class MemoryMessageBus extends EventEmitter implements MessageBus {
   readonly #handlers: Array<(message: BusMessage) => void> = [];
   readonly #log: ((message: string) => void) | undefined;
   #closed = false;
+  #started = false;
 
   constructor(options: MemoryMessageBusOptions = {}) {
     super();
@@ -27,7 +28,12 @@ export class MemoryMessageBus extends EventEmitter implements MessageBus {
 
   async start(): Promise<void> {
     if (this.#closed) throw new Error("actionhero-ws: message bus is closed");
+    this.#started = true;
     this.emit("ready");
+  }
+
+  get ready(): boolean {
+    return this.#started && !this.#closed;
   }
 
   /** Stops delivery, including of messages published but not yet delivered. */

@@ -9,6 +9,7 @@ import type { MemberRecord, RoomStore, SweptMember } from "./room-store.js";
 
 export class MemoryRoomStore extends EventEmitter implements RoomStore {
   readonly kind = "memory" as const;
+  readonly shared = false;
   readonly #rooms = new Set<string>();
   /** room -> connection id -> member record as JSON text */
   readonly #members = new Map<string, Map<string, string>>();

@@ -41,6 +41,8 @@ export type BusMessage = ChatBusMessage | RpcBusMessage | RpcReplyBusMessage;
  * have been missed), `ready`.
  */
 export interface MessageBus extends EventEmitter {
+  /** true while messages can be published and received */
+  readonly ready: boolean;
   start(): Promise<void>;
   close(): Promise<void>;
   /** Publishes to every node, this one included. */

@@ -41,15 +41,13 @@ export interface NodeRedisClientLike {
 export type RedisOption = string | RedisClientOptions | NodeRedisClientLike;
 
 export interface RedisConnectionOptions {
-  /** `start()` rejects when the client is not ready within this time. Default 10000. */
-  startTimeoutMs?: number;
-  /** A command rejects when Redis has not answered within this time. Default 1500. */
-  commandTimeoutMs?: number;
+  /** `start()` rejects when the client is not ready within this time (option `redisStartTimeoutMs`). */
+  startTimeoutMs: number;
+  /** A command rejects when Redis has not answered within this time (option `redisCommandTimeoutMs`). */
+  commandTimeoutMs: number;
   /** Where errors go when no `error` listener is attached. Default `console.warn`. */
   log?: (message: string) => void;
 }
-
-const DEFAULTS = { startTimeoutMs: 10_000, commandTimeoutMs: 1_500 } as const;
 
 type State = "idle" | "starting" | "up" | "down" | "failed" | "closed";
 
@@ -69,7 +67,7 @@ export class RedisConnection extends EventEmitter {
   #startWaiter: (() => void) | undefined;
 
   /** Wraps `redis` (creating a client for a URL or options). Throws on an invalid value. */
-  static from(redis: RedisOption, options: RedisConnectionOptions = {}): RedisConnection {
+  static from(redis: RedisOption, options: RedisConnectionOptions): RedisConnection {
     if (typeof redis === "string") {
       return new RedisConnection(createOwnedClient({ url: redis }), true, describeUrl(redis), options);
     }
@@ -91,8 +89,8 @@ export class RedisConnection extends EventEmitter {
     this.owned = owned;
     this.where = where;
     this.#options = {
-      startTimeoutMs: positive(options.startTimeoutMs ?? DEFAULTS.startTimeoutMs, "startTimeoutMs"),
-      commandTimeoutMs: positive(options.commandTimeoutMs ?? DEFAULTS.commandTimeoutMs, "commandTimeoutMs"),
+      startTimeoutMs: positive(options.startTimeoutMs, "startTimeoutMs"),
+      commandTimeoutMs: positive(options.commandTimeoutMs, "commandTimeoutMs"),
       log: options.log,
     };
     this.#commands = client.withCommandOptions({

@@ -1,5 +1,5 @@
 /**
- * Fan-out between nodes over Redis pub/sub on one channel (default `actionhero`, as
+ * Fan-out between nodes over Redis pub/sub on one channel (`actionhero` by default, as
  * Actionhero). Two connections, because a subscribed connection cannot send commands:
  * the publisher (the user's client when one is given) and a subscriber of our own.
  *
@@ -23,8 +23,8 @@ import {
 export interface RedisMessageBusOptions extends RedisConnectionOptions {
   /** URL, node-redis options, or a node-redis client you own (used to publish, never quit). */
   redis: RedisOption;
-  /** Pub/sub channel. Default `actionhero` (Actionhero's `config.general.channel`). */
-  channel?: string;
+  /** Pub/sub channel (option `channel`; Actionhero's `config.general.channel`). */
+  channel: string;
 }
 
 export class RedisMessageBus extends EventEmitter implements MessageBus {
@@ -41,7 +41,7 @@ export class RedisMessageBus extends EventEmitter implements MessageBus {
   /** Throws (TypeError) on invalid options; connects only in `start()`. */
   constructor(options: RedisMessageBusOptions) {
     super();
-    this.channel = options.channel ?? "actionhero";
+    this.channel = options.channel;
     if (typeof this.channel !== "string" || this.channel === "") {
       throw new TypeError("actionhero-ws: option `channel` must be a non-empty string");
     }

@@ -13,7 +13,6 @@
  * Events: `ready` (after start and after every reconnect), `down` (Error), `error` (Error).
  */
 import { EventEmitter } from "node:events";
-import { randomUUID } from "node:crypto";
 import { RESP_TYPES } from "redis";
 import type { MemberRecord, RoomStore, SweptMember } from "./room-store.js";
 import {
@@ -26,14 +25,14 @@ import {
 export interface RedisRoomStoreOptions extends RedisConnectionOptions {
   /** URL, node-redis options, or a node-redis client you own (never quit by us). */
   redis: RedisOption;
-  /** Key prefix. Default `actionhero:` (Actionhero's). */
-  prefix?: string;
-  /** This node's id, stored as `host` in members. Default: a random UUID per store. */
-  nodeId?: string;
-  /** How often this node refreshes its heartbeat key. Default 5000. */
-  heartbeatMs?: number;
-  /** Heartbeat key TTL: a node silent this long is dead. Default 15000; > heartbeatMs. */
-  nodeTtlMs?: number;
+  /** Key prefix (option `redisPrefix`). */
+  prefix: string;
+  /** This node's id, stored as `host` in members (option `id`). */
+  nodeId: string;
+  /** How often this node refreshes its heartbeat key (option `heartbeatMs`). */
+  heartbeatMs: number;
+  /** Heartbeat key TTL: a node silent this long is dead; > heartbeatMs (option `nodeTtlMs`). */
+  nodeTtlMs: number;
 }
 
 /** The Redis keys the store uses, exposed for tools and tests (like `api.chatRoom.keys`). */
@@ -50,6 +49,7 @@ const SWEEP_BATCH = 200;
 
 export class RedisRoomStore extends EventEmitter implements RoomStore {
   readonly kind = "redis" as const;
+  readonly shared = true;
   readonly nodeId: string;
   readonly keys: RoomStoreKeys;
   readonly #connection: RedisConnection;
@@ -63,14 +63,14 @@ export class RedisRoomStore extends EventEmitter implements RoomStore {
   /** Throws (TypeError) on invalid options; connects only in `start()`. */
   constructor(options: RedisRoomStoreOptions) {
     super();
-    const prefix = options.prefix ?? "actionhero:";
+    const prefix = options.prefix;
     if (typeof prefix !== "string") throw new TypeError("actionhero-ws: option `prefix` must be a string");
-    this.nodeId = options.nodeId ?? randomUUID();
+    this.nodeId = options.nodeId;
     if (typeof this.nodeId !== "string" || this.nodeId === "") {
       throw new TypeError("actionhero-ws: option `nodeId` must be a non-empty string");
     }
-    this.#heartbeatMs = options.heartbeatMs ?? 5_000;
-    this.#nodeTtlMs = options.nodeTtlMs ?? 15_000;
+    this.#heartbeatMs = options.heartbeatMs;
+    this.#nodeTtlMs = options.nodeTtlMs;
     if (!isPositive(this.#heartbeatMs)) throw new TypeError("actionhero-ws: option `heartbeatMs` must be a positive number");
     if (!isPositive(this.#nodeTtlMs) || this.#nodeTtlMs <= this.#heartbeatMs) {
       // otherwise a healthy node would look dead between two heartbeats

@@ -21,7 +21,13 @@ export interface SweptMember {
 }
 
 export interface RoomStore extends EventEmitter {
+  /** What backs it, for stats only: callers ask `shared`, never branch on the kind. */
   readonly kind: "memory" | "redis";
+  /**
+   * true when other nodes see the same rooms (Redis): connections may then live on other
+   * nodes, and members of dead nodes must be swept. false for the one-process store.
+   */
+  readonly shared: boolean;
   /** Connects; rejects within the configured start timeout with a clear error. */
   start(): Promise<void>;
   /** Stops timers and quits only the clients the store created itself. */

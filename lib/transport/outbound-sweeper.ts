@@ -6,7 +6,8 @@
  *
  * Sweeps run only after something was written: the write paths call `markWritten()` once
  * per write or per broadcast (never per recipient), which arms a single `SWEEP_INTERVAL_MS`
- * timer for the process if none is armed. A backlog only grows through writes, so an idle
+ * timer for the process if none is armed. Writes through `spark.write` (code holding a
+ * spark, Primus plugins) mark too: `sweeperFor` wraps the server's Spark prototype. A backlog only grows through writes, so an idle
  * server has no timer at all, and a socket is dropped at most one interval after the
  * write that took it over the limit: memory stays bounded by the limit plus what is
  * written in one interval.
@@ -100,4 +101,23 @@ export class OutboundSweeper {
     this.#sockets.clear();
     deactivate(this);
   }
+}
+
+/**
+ * The sweeper of one Primus server. Primus gives each server its own Spark prototype, and
+ * its `write` already runs a transform pipeline per write, so wrapping it costs nothing
+ * measurable; Primus's heartbeats use `_write`, so an idle server stays unmarked.
+ */
+export function sweeperFor(primus: { Spark: unknown }, limitBytes: number): OutboundSweeper {
+  const proto = (primus.Spark as { prototype: { write(data: unknown): boolean } }).prototype;
+  const write = proto.write;
+  Object.defineProperty(proto, "write", {
+    configurable: true,
+    writable: true,
+    value: function markedWrite(this: unknown, data: unknown): boolean {
+      markWritten();
+      return write.call(this, data);
+    },
+  });
+  return new OutboundSweeper(limitBytes);
 }

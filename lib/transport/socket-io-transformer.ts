@@ -10,8 +10,8 @@ import { dirname, join } from "node:path";
 import Primus from "primus";
 import { Server as EngineServer } from "engine.io";
 import { Server as SocketIoServer, type Socket } from "socket.io";
-import { receiveMessage, sendPacketsDirectly } from "./spark-fast-path.js";
-import { objectFramesQuery } from "./object-frames.js";
+import { SparkTransport } from "./spark-transport.js";
+import { objectFramesQuery } from "./frame-codec.js";
 
 const require = createRequire(import.meta.url);
 const client = require("../../../lib/transport/socket-io-client.cjs") as () => void;
@@ -36,7 +36,7 @@ function socketIoClientLibrary(): string {
 }
 
 /** The spark keeps its socket.io socket so chat rooms can mirror into socket.io rooms. */
-export type SocketIoSpark = Primus.Spark & { socket: Socket | null; primus: Primus; closeReason?: { code: number; reason: string } };
+export type SocketIoSpark = Primus.Spark & { socket: Socket | null; primus: Primus };
 
 interface SocketData {
   spark?: SocketIoSpark;
@@ -58,7 +58,7 @@ function onOutgoingEnd(this: SocketIoSpark): void {
   // engine.io closes a websocket without a code; give the client the stated one
   // (e.g. 1008 after a flood). ws sends it after the frames already queued.
   // Frames still in engine.io's buffer (the notice, Primus's close) go out first.
-  const close = this.closeReason;
+  const close = SparkTransport.of(this).closeReason;
   const conn = socket.conn as unknown as EventEmitter & { writeBuffer: unknown[]; transport: { name?: string; socket?: { close(code: number, reason: string): void } } };
   if (close && conn.transport.name === "websocket") {
     const withCode = () => conn.transport.socket?.close(close.code, close.reason);
@@ -74,7 +74,7 @@ function sparkOfSocket(socket: Socket): SocketIoSpark | undefined {
 
 function onSocketMessage(this: Socket, data: unknown): void {
   const spark = sparkOfSocket(this);
-  if (spark) receiveMessage(spark.primus, spark, data);
+  if (spark) SparkTransport.of(spark).receiveRaw(data);
 }
 
 function onSocketError(this: Socket, error: unknown): void {
@@ -116,7 +116,9 @@ export function createSocketIoTransformer(): Primus.TransformerConstructor {
         (socket.data as SocketData).spark = spark;
         spark.on("outgoing::data", onOutgoingData);
         spark.on("outgoing::end", onOutgoingEnd);
-        sendPacketsDirectly(spark, sendOnSocket, socket.handshake.query[objectFramesQuery] === "1");
+        const record = SparkTransport.of(spark);
+        record.send = sendOnSocket;
+        record.objects = socket.handshake.query[objectFramesQuery] === "1";
         socket.on("message", onSocketMessage);
         socket.on("error", onSocketError);
         socket.on("disconnect", onSocketDisconnect);

@@ -1,17 +1,16 @@
 /**
  * Limits enforced below Primus, per socket:
  * - the outbound buffer: a client that stops reading makes the server queue everything it
- *   is sent (engine.io's `writeBuffer`, then ws's `bufferedAmount`). The server's sweeper
- *   (outbound-sweeper.ts) measures every socket within 50 ms of any write and drops those
- *   past the limit: broadcasts never wait for them and pay nothing per delivery, and memory
- *   stays bounded by the limit plus what is written in one 50 ms interval.
+ *   is sent (engine.io's `writeBuffer`, then ws's `bufferedAmount`). guardSocket() registers
+ *   each socket with the server's sweeper (outbound-sweeper.ts), which measures every socket
+ *   within 50 ms of any write and drops those past the limit.
  * - oversized inbound frames: ws (engine.io's `maxPayload` = Primus `maxLength`) closes the
  *   websocket with 1009 and engine.io's polling answers 413 by themselves; we report both.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type Primus from "primus";
-import { markWritten, OutboundSweeper, type SweptSocket } from "./outbound-sweeper.js";
+import type { OutboundSweeper, SweptSocket } from "./outbound-sweeper.js";
 
 interface EnginePacket {
   data?: unknown;
@@ -90,26 +89,6 @@ function dropEngineSocket(engine: EngineSocket): void {
   // terminate() frees the TCP socket now instead of after ws's 30 s close handshake.
   engine.close(true);
   if (ws && typeof ws.terminate === "function") ws.terminate();
-}
-
-/**
- * The sweeper of one Primus server. Writes through `spark.write` (code outside
- * frame-encoder.ts holding a spark) mark too: Primus gives each server its own Spark
- * prototype, and that path already runs a transform pipeline per write. Primus's
- * heartbeats use `_write`, so an idle server stays unmarked.
- */
-export function createOutboundSweeper(primus: Primus, limitBytes: number): OutboundSweeper {
-  const proto = (primus.Spark as unknown as { prototype: Primus.Spark }).prototype;
-  const write = proto.write;
-  Object.defineProperty(proto, "write", {
-    configurable: true,
-    writable: true,
-    value: function markedWrite(this: Primus.Spark, data: unknown): boolean {
-      markWritten();
-      return write.call(this, data);
-    },
-  });
-  return new OutboundSweeper(limitBytes);
 }
 
 /** An engine.io socket as the sweeper sees it: one object per socket, no closures. */

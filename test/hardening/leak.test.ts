@@ -59,7 +59,7 @@ describe("hardening: no leaks over 2000 connect/room/say/action/disconnect cycle
     const engine = io.engine as unknown as { clientsCount: number };
     return {
       connections: ts.ws.connections.size,
-      localRooms: ts.ws.chatRoom.local.roomCount,
+      localRooms: ts.ws.stats().localRooms,
       sparks: Object.keys(primus.connections).length,
       primusConnected: primus.connected,
       socketIoSockets: io.of("/").sockets.size,

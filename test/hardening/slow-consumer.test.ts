@@ -12,7 +12,7 @@ import { RawClient } from "../support/primus-client.js";
 import { idOf } from "../support/chat-helpers.js";
 import { gcFunction, settledHeapUsed } from "./helpers/gc.js";
 import type { Connection } from "../../lib/index.js";
-import { sparkFor } from "../../lib/transport/socket-server.js";
+import { sparkFor } from "../support/spark-of.js";
 import { markWritten, OutboundSweeper, SWEEP_INTERVAL_MS, type SweptSocket } from "../../lib/transport/outbound-sweeper.js";
 
 const MESSAGES = 10_000;

@@ -10,6 +10,7 @@ import type { BadBusMessage } from "../../lib/stores/bus-message-codec.js";
 import { MemoryMessageBus } from "../../lib/stores/memory-message-bus.js";
 import { RedisMessageBus } from "../../lib/stores/redis-message-bus.js";
 import { startRedisServer, type RedisServer } from "../support/redis-server.js";
+import { busOptions, storeOptions } from "../support/store-options.js";
 
 interface Harness {
   name: string;
@@ -202,7 +203,7 @@ messageBusContract({
     await server?.stop();
   },
   async create() {
-    const bus = new RedisMessageBus({ redis: server.url, channel: `test-${randomUUID()}` });
+    const bus = new RedisMessageBus(busOptions(server.url, { channel: `test-${randomUUID()}` }));
     await bus.start();
     return bus;
   },
@@ -226,7 +227,7 @@ describe("RedisMessageBus across nodes", function () {
   });
 
   async function node(channel: string): Promise<RedisMessageBus> {
-    const bus = new RedisMessageBus({ redis: redis.url, channel });
+    const bus = new RedisMessageBus(busOptions(redis.url, { channel }));
     opened.push(bus);
     await bus.start();
     return bus;
@@ -248,7 +249,7 @@ describe("RedisMessageBus across nodes", function () {
   });
 
   it("defaults to Actionhero's channel name", function () {
-    const bus = new RedisMessageBus({ redis: redis.url });
+    const bus = new RedisMessageBus(busOptions(redis.url));
     expect(bus.channel).to.equal("actionhero");
   });
 });

@@ -11,6 +11,7 @@ import { RedisRoomStore } from "../../lib/stores/redis-room-store.js";
 import { RedisMessageBus } from "../../lib/stores/redis-message-bus.js";
 import { RedisConnection } from "../../lib/stores/redis-connection.js";
 import { freePort, startRedisServer, type RedisServer } from "../support/redis-server.js";
+import { busOptions, storeOptions } from "../support/store-options.js";
 import { guardProcess, timedRejection } from "../support/chat-helpers.js";
 
 const UNAVAILABLE = /^actionhero-ws: Redis unavailable at redis:\/\/127\.0\.0\.1:\d+ \(.+\)$/;
@@ -45,7 +46,7 @@ function chat(n: number): ChatBusMessage {
 describe("Redis faults: Redis not running at start", function () {
   it("RedisRoomStore.start() rejects within startTimeoutMs with a clear message, then stops retrying", async function () {
     const port = await freePort();
-    const store = new RedisRoomStore({ redis: `redis://127.0.0.1:${port}`, startTimeoutMs: 1_000 });
+    const store = new RedisRoomStore(storeOptions(`redis://127.0.0.1:${port}`, { startTimeoutMs: 1_000 }));
     const errors: Error[] = [];
     store.on("error", (error: Error) => errors.push(error));
     const { error, ms } = await timedRejection(store.start());
@@ -62,7 +63,7 @@ describe("Redis faults: Redis not running at start", function () {
 
   it("RedisMessageBus.start() rejects the same way", async function () {
     const port = await freePort();
-    const bus = new RedisMessageBus({ redis: { socket: { host: "127.0.0.1", port } }, startTimeoutMs: 500 });
+    const bus = new RedisMessageBus(busOptions({ socket: { host: "127.0.0.1", port } }, { startTimeoutMs: 500 }));
     const { error, ms } = await timedRejection(bus.start());
     expect(error.message).to.equal(
       `actionhero-ws: could not connect to Redis at redis://127.0.0.1:${port} within 500 ms (ECONNREFUSED)`,
@@ -73,7 +74,7 @@ describe("Redis faults: Redis not running at start", function () {
 
   it("never puts credentials from the URL into the message", async function () {
     const port = await freePort();
-    const store = new RedisRoomStore({ redis: `redis://user:secret@127.0.0.1:${port}`, startTimeoutMs: 300 });
+    const store = new RedisRoomStore(storeOptions(`redis://user:secret@127.0.0.1:${port}`, { startTimeoutMs: 300 }));
     const { error } = await timedRejection(store.start());
     expect(error.message).to.not.include("secret");
     expect(error.message).to.include(`redis://127.0.0.1:${port}`);
@@ -96,8 +97,8 @@ describe("Redis faults: SIGKILL and restart mid-run (on a redis-server of their 
     guard = guardProcess();
     const prefix = `test:${randomUUID()}:`;
     // no `error` listeners on purpose: a Redis outage must not crash an app that forgot them
-    store = new RedisRoomStore({ redis: server.url, prefix, nodeId: "node-a", log: (line) => storeLogs.push(line) });
-    bus = new RedisMessageBus({ redis: server.url, channel: `test-${randomUUID()}`, log: () => undefined });
+    store = new RedisRoomStore(storeOptions(server.url, { prefix, nodeId: "node-a", log: (line) => storeLogs.push(line) }));
+    bus = new RedisMessageBus(busOptions(server.url, { channel: `test-${randomUUID()}`, log: () => undefined }));
     for (const event of ["ready", "down"]) store.on(event, () => storeEvents.push(event));
     for (const event of ["ready", "down", "resync"]) bus.on(event, () => busEvents.push(event));
     bus.onMessage((message) => received.push(message));
@@ -233,7 +234,7 @@ describe("Redis faults: a client the user owns", function () {
     const client = createClient({ url: server.url });
     expect(client.listenerCount("error")).to.equal(0);
     await client.connect();
-    const bus = new RedisMessageBus({ redis: client, channel: `test-${randomUUID()}` });
+    const bus = new RedisMessageBus(busOptions(client, { channel: `test-${randomUUID()}` }));
     expect(client.listenerCount("error")).to.equal(1);
     const got: BusMessage[] = [];
     bus.onMessage((m) => got.push(m));
@@ -255,7 +256,7 @@ describe("Redis faults: a client the user owns", function () {
   });
 
   it("rejects a value that is not a URL, options or a client", function () {
-    expect(() => RedisConnection.from(42 as unknown as string)).to.throw(TypeError, /option `redis`/);
+    expect(() => RedisConnection.from(42 as unknown as string, { startTimeoutMs: 1000, commandTimeoutMs: 1000 })).to.throw(TypeError, /option `redis`/);
   });
 });
 

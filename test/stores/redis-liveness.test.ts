@@ -13,6 +13,7 @@ import { createClient } from "redis";
 import type { SweptMember } from "../../lib/stores/room-store.js";
 import { RedisRoomStore } from "../../lib/stores/redis-room-store.js";
 import { startRedisServer, type RedisServer } from "../support/redis-server.js";
+import { busOptions, storeOptions } from "../support/store-options.js";
 
 const STORE_MODULE = new URL("../../lib/stores/redis-room-store.js", import.meta.url).href;
 const CHILD_READY_TIMEOUT_MS = 10_000;
@@ -20,10 +21,8 @@ const CHILD_READY_TIMEOUT_MS = 10_000;
 /** The crashing node: starts a store, adds members, prints READY, then waits to be killed. */
 const CHILD_SOURCE = `
 const { RedisRoomStore } = await import(process.env.STORE_MODULE);
-const store = new RedisRoomStore({
-  redis: process.env.STORE_REDIS, prefix: process.env.STORE_PREFIX, nodeId: process.env.STORE_NODE,
-  heartbeatMs: 100, nodeTtlMs: 500,
-});
+const store = new RedisRoomStore({ redis: process.env.STORE_REDIS, prefix: process.env.STORE_PREFIX, nodeId: process.env.STORE_NODE,
+  heartbeatMs: 100, nodeTtlMs: 500, startTimeoutMs: 10000, commandTimeoutMs: 1500 });
 store.on("error", () => {});
 await store.start();
 for (const { room, id } of JSON.parse(process.env.STORE_MEMBERS)) {
@@ -120,7 +119,7 @@ describe("RedisRoomStore liveness: ghost members of dead nodes", function () {
   });
 
   async function node(nodeId: string, extra: Partial<ConstructorParameters<typeof RedisRoomStore>[0]> = {}): Promise<RedisRoomStore> {
-    const store = new RedisRoomStore({ redis: server.url, prefix, nodeId, ...extra });
+    const store = new RedisRoomStore(storeOptions(server.url, { prefix, nodeId, ...extra }));
     stores.push(store);
     await store.start();
     return store;

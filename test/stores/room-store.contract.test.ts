@@ -10,6 +10,7 @@ import type { MemberRecord, RoomStore } from "../../lib/stores/room-store.js";
 import { MemoryRoomStore } from "../../lib/stores/memory-room-store.js";
 import { RedisRoomStore, roomStoreKeys } from "../../lib/stores/redis-room-store.js";
 import { startRedisServer, type RedisServer } from "../support/redis-server.js";
+import { busOptions, storeOptions } from "../support/store-options.js";
 
 type RawClient = ReturnType<typeof createClient>;
 
@@ -207,11 +208,8 @@ roomStoreContract({
   },
   async create() {
     // a fresh prefix per test: isolation without FLUSHDB (REDIS_URL may be shared)
-    const store = new RedisRoomStore({
-      redis: server.url,
-      prefix: `test:${randomUUID()}:`,
-      nodeId: "node-that-is-this-one",
-    });
+    const store = new RedisRoomStore(storeOptions(server.url, { prefix: `test:${randomUUID()}:`,
+      nodeId: "node-that-is-this-one" }));
     await store.start();
     return store;
   },
@@ -231,14 +229,14 @@ roomStoreContract({
 
 describe("RedisRoomStore options", function () {
   it("defaults to Actionhero's key layout", function () {
-    const store = new RedisRoomStore({ redis: "redis://127.0.0.1:1", nodeId: "n" });
+    const store = new RedisRoomStore(storeOptions("redis://127.0.0.1:1", { nodeId: "n" }));
     expect(store.keys.rooms).to.equal("actionhero:chatRoom:rooms");
     expect(store.keys.members("defaultRoom")).to.equal("actionhero:chatRoom:members:defaultRoom");
     expect(store.keys.node("n")).to.equal("actionhero:chatRoom:node:n");
   });
 
   it("rejects a node TTL not longer than the heartbeat", function () {
-    expect(() => new RedisRoomStore({ redis: "redis://127.0.0.1:1", heartbeatMs: 1000, nodeTtlMs: 1000 }))
+    expect(() => new RedisRoomStore(storeOptions("redis://127.0.0.1:1", { heartbeatMs: 1000, nodeTtlMs: 1000 })))
       .to.throw(TypeError, /nodeTtlMs/);
   });
 });

@@ -12,7 +12,7 @@ import WebSocket from "ws";
 import type Primus from "primus";
 import type { Server as SocketIoServer } from "socket.io";
 import { startTestServer, type TestServer } from "../support/test-server.js";
-import { sparkFor } from "../../lib/transport/socket-server.js";
+import { sparkFor } from "../support/spark-of.js";
 import { roomKey } from "../../lib/transport/room-broadcast.js";
 import type { Connection } from "../../lib/index.js";
 

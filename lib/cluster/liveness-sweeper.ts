@@ -4,7 +4,6 @@
  */
 import { Connection } from "../connection/connection.js";
 import type { RoomStore } from "../stores/room-store.js";
-import type { ChatRoom } from "./chat-room.js";
 import type { Logger } from "../logger.js";
 
 export class LivenessSweeper {
@@ -13,13 +12,15 @@ export class LivenessSweeper {
 
   constructor(
     private readonly store: RoomStore,
-    private readonly chat: ChatRoom,
+    /** Runs the `leave` middleware for a swept member (a stand-in Connection in that room). */
+    private readonly onGhost: (room: string, ghost: Connection) => Promise<void>,
     private readonly logger: Logger,
-    private readonly intervalMs = 5000,
+    private readonly intervalMs: number,
   ) {}
 
   start(): void {
-    if (this.#timer || this.store.kind === "memory") return;
+    // An unshared store has no other node whose members could be left behind.
+    if (this.#timer || !this.store.shared) return;
     this.#timer = setInterval(() => void this.sweep(), this.intervalMs);
     this.#timer.unref();
   }
@@ -36,7 +37,7 @@ export class LivenessSweeper {
     try {
       const swept = await this.store.sweepDeadMembers();
       for (const { room, member } of swept) {
-        await this.chat.announceGhostLeave(room, Connection.detached(member.id, [room]));
+        await this.onGhost(room, Connection.detached(member.id, [room]));
       }
       if (swept.length) this.logger.info({ count: swept.length }, "actionhero-ws: removed members of dead nodes");
       return swept.length;

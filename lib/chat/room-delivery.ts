@@ -1,0 +1,90 @@
+/**
+ * The receiving end of a `say`: a chat message from the bus goes to this node's members of
+ * its room, through the transport's encode-once broadcast, or one by one when `say`
+ * middleware may change or drop it per recipient. Also lets the chat API wait until one
+ * of its own broadcasts has been delivered here (see ChatRoom#destroy).
+ */
+import type { Connection } from "../connection/connection.js";
+import type { ChatBusMessage } from "../stores/message-bus.js";
+import type { Logger } from "../logger.js";
+import type { ChatMiddlewareChain, ChatPayload } from "./chat-middleware.js";
+import type { Membership } from "./membership.js";
+
+/** Sends one frame to many local connections (the transport may encode it once). */
+export type LocalDelivery = (connections: ReadonlySet<Connection>, frame: ChatPayload, room: string) => void;
+
+export interface RoomDeliveryDeps {
+  membership: Membership;
+  middleware: ChatMiddlewareChain;
+  deliver: LocalDelivery;
+  /** The frame members receive for a bus message (ChatRoom#generateMessagePayload). */
+  payloadOf(message: ChatBusMessage): ChatPayload;
+  nodeId: string;
+  /** Longest wait for an echo. */
+  timeoutMs: number;
+  logger: Logger;
+}
+
+export class RoomDelivery {
+  /** Waiters for our own broadcasts coming back from the bus. */
+  readonly #echoes = new Map<string, () => void>();
+  #echoSeq = 0;
+
+  constructor(private readonly deps: RoomDeliveryDeps) {}
+
+  /** A chat message from the bus (any node's, this one's included). */
+  receive(message: ChatBusMessage & { echo?: unknown }): void {
+    void this.#receive(message);
+  }
+
+  /**
+   * An echo tag for a broadcast, and a promise that resolves once the message with that tag
+   * was delivered here (or after the timeout: a lost message must not hold the caller).
+   */
+  expectEcho(): { echo: string; delivered: Promise<void> } {
+    const echo = `${this.deps.nodeId}#${++this.#echoSeq}`;
+    const delivered = new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#echoes.delete(echo);
+        resolve();
+      }, this.deps.timeoutMs);
+      timer.unref();
+      this.#echoes.set(echo, () => {
+        clearTimeout(timer);
+        this.#echoes.delete(echo);
+        resolve();
+      });
+    });
+    return { echo, delivered };
+  }
+
+  /** Stops waiting for an echo that will never come (the broadcast was not sent). */
+  forget(echo: string): void {
+    this.#echoes.get(echo)?.();
+  }
+
+  async #receive(message: ChatBusMessage & { echo?: unknown }): Promise<void> {
+    const { membership, middleware, logger } = this.deps;
+    try {
+      if (typeof message.connection !== "object" || message.connection === null || typeof message.connection.room !== "string") return;
+      const room = message.connection.room;
+      const members = membership.localMembers(room);
+      if (members.size === 0) return;
+      const payload = this.deps.payloadOf(message);
+      if (!middleware.hasSay) {
+        this.deps.deliver(members, payload, room);
+        return;
+      }
+      await Promise.all([...members].map(async (connection) => {
+        try {
+          const personal = await middleware.runSay(connection, room, payload);
+          if (personal) connection.sendMessage(personal);
+        } catch (error) {
+          logger.debug({ room, err: String(error) }, "actionhero-ws: say middleware threw; recipient skipped");
+        }
+      }));
+    } finally {
+      if (typeof message.echo === "string") this.#echoes.get(message.echo)?.();
+    }
+  }
+}

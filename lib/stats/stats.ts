@@ -1,0 +1,70 @@
+/**
+ * `ws.stats()`: one snapshot of this node, assembled from the parts that own each number.
+ * The parts are asked through the small views below, never reached into.
+ */
+import type { RuntimeCounters } from "./counters.js";
+
+export interface Stats {
+  nodeId: string;
+  connections: number;
+  /** Open connections by transport ("websocket", "polling"). */
+  connectionsByTransport: Record<string, number>;
+  /** Rooms with at least one member on this node. */
+  localRooms: number;
+  actionsInFlight: number;
+  store: { kind: "memory" | "redis"; ready: boolean };
+  /** Redis health (store commands and pub/sub bus); null with the embedded store. */
+  redis: { up: boolean; store: boolean; bus: boolean } | null;
+  /** Frames refused by the per-connection rate limit. */
+  rateLimited: number;
+  /** Connections closed for flooding. */
+  rateLimitCloses: number;
+  /** Frames refused as malformed. */
+  badFrames: number;
+  /** Inbound frames/bodies over `server.maxLength` (websocket closed 1009, polling 413). */
+  oversizedFrames: number;
+  /** Connections closed because their outbound buffer went over `limits.outboundBufferBytes`. */
+  slowConsumerCloses: number;
+  /** Handshakes refused by the origin policy. */
+  originRefused: number;
+  /** Message bus subscriber reconnects (clients were sent a `resync` notice). */
+  pubsubReconnects: number;
+  pendingRpc: number;
+  closing: boolean;
+}
+
+/** What stats() reads; each field is owned by one part of the runtime. */
+export interface StatsSources {
+  nodeId: string;
+  counters: RuntimeCounters;
+  connections: { readonly size: number; countByTransport(): Record<string, number> };
+  membership: { readonly roomCount: number };
+  actions: { readonly inFlight: number };
+  store: { readonly kind: "memory" | "redis"; readonly ready: boolean; readonly shared: boolean };
+  bus: { readonly ready: boolean };
+  rpc: { readonly pendingCount: number };
+  closing(): boolean;
+}
+
+/** Redis health, or null when the store is the embedded one (nothing shared to lose). */
+export function redisHealth(sources: Pick<StatsSources, "store" | "bus">): Stats["redis"] {
+  if (!sources.store.shared) return null;
+  const store = sources.store.ready;
+  const bus = sources.bus.ready;
+  return { up: store && bus, store, bus };
+}
+
+export function collectStats(sources: StatsSources): Stats {
+  return {
+    nodeId: sources.nodeId,
+    connections: sources.connections.size,
+    connectionsByTransport: sources.connections.countByTransport(),
+    localRooms: sources.membership.roomCount,
+    actionsInFlight: sources.actions.inFlight,
+    store: { kind: sources.store.kind, ready: sources.store.ready },
+    redis: redisHealth(sources),
+    ...sources.counters.snapshot(),
+    pendingRpc: sources.rpc.pendingCount,
+    closing: sources.closing(),
+  };
+}

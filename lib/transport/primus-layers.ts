@@ -1,0 +1,53 @@
+/**
+ * The Primus layers in front of every handshake and polling request: the origin policy
+ * (in place of Primus's CORS), cookies (for the fingerprint), refusal while closing, and
+ * the report of polling bodies over `server.maxLength`.
+ */
+import type Primus from "primus";
+import cookieParser from "cookie-parser";
+import type { ResolvedOptions } from "../options.js";
+import type { Logger } from "../logger.js";
+import { originLayer } from "../http/origin-policy.js";
+import { payloadLimitLayer } from "./socket-limits.js";
+
+export interface LayerHooks {
+  isClosing(): boolean;
+  originRefused(): void;
+  /** A polling body over `server.maxLength` was refused with 413. */
+  oversizedBody(): void;
+}
+
+/** engine.io's session id of a request (present on every request after the handshake). */
+export function sessionIdOf(req: { url?: string }): string | null {
+  return new URL(req.url ?? "/", "http://localhost").searchParams.get("sid");
+}
+
+export function useLayers(primus: Primus, options: ResolvedOptions, logger: Logger, hooks: LayerHooks): void {
+  const cors = primus.indexOfLayer("cors");
+  primus.remove("cors");
+  primus.use("origin", originLayer({
+    origins: options.origins,
+    allowMissingOrigin: options.allowMissingOrigin,
+    logger,
+    onRefused: hooks.originRefused,
+  }), cors);
+  primus.use("cookies", cookieParser(options.secret) as unknown as Primus.Layer, primus.indexOfLayer("authorization"));
+  primus.use("closing", (req, res, next) => {
+    if (!hooks.isClosing()) return next();
+    // Requests of an open polling session (`sid`) still pass: they fetch its last replies
+    // and the close notice, and carry the client's goodbye.
+    if (sessionIdOf(req)) return next();
+    // Refuse new sockets while close() drains; clients retry elsewhere.
+    if ("setHeader" in res) {
+      res.statusCode = 503;
+      res.end();
+    } else res.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+  }, 0);
+  primus.use("payload-limit", payloadLimitLayer((req) => {
+    hooks.oversizedBody();
+    // engine.io answered 413 but keeps the session; its client gives up on it: end it now.
+    const sid = sessionIdOf(req);
+    const engine = (primus.transformer.service as { engine?: { clients?: Record<string, { close(discard?: boolean): void }> } } | undefined)?.engine;
+    if (sid && engine?.clients && Object.hasOwn(engine.clients, sid)) engine.clients[sid].close(true);
+  }));
+}
