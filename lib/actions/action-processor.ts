@@ -6,6 +6,9 @@ import type { ActionData, ActionDefinition, HttpRequester, Params } from "./acti
 import type { ActionRegistry } from "./action-registry.js";
 import { InputError, prepareParams } from "./input-validation.js";
 import { Connection } from "../connection/connection.js";
+import { failed, failure, isThenable, type ActionOutcome, type ActionOutcomeKind, type OutcomeCallback } from "./action-outcome.js";
+
+export { isThenable, type ActionOutcome, type ActionOutcomeKind, type OutcomeCallback };
 
 export const actionErrors = {
   unknownAction: "unknown action or invalid apiVersion",
@@ -13,16 +16,6 @@ export const actionErrors = {
   shuttingDown: "the server is shutting down",
   blockedType: (type: string) => `this action does not support the ${type} connection type`,
 } as const;
-
-export type ActionOutcomeKind = "ok" | "unknown" | "invalid" | "busy" | "failed" | "shutdown";
-
-export interface ActionOutcome {
-  /** Response fields, plus `error` when it failed. */
-  response: Record<string, unknown>;
-  /** false when the action set `toRender = false`: send nothing. */
-  toRender: boolean;
-  kind: ActionOutcomeKind;
-}
 
 export interface ProcessorState {
   readonly simultaneousActions: number;
@@ -36,15 +29,6 @@ export interface ProcessorState {
   /** Counts each outcome; `action` is a registered name or "unknown" (bounded for metrics). */
   recordAction?(action: string, kind: ActionOutcomeKind): void;
 }
-
-/** A thrown Error becomes its message, a string stays, any other value is sent as is. */
-function errorValue(error: unknown): unknown {
-  if (error instanceof Error) return error.message;
-  return error;
-}
-
-/** Called once with the outcome, or with an error that is not the action's own. */
-export type OutcomeCallback = (error: unknown, outcome?: ActionOutcome) => void;
 
 /**
  * Runs the action and calls `done` once: synchronously when nothing in the way was
@@ -168,15 +152,3 @@ function isEmpty(value: object): boolean {
   return true;
 }
 
-function failed(data: ActionData, error: unknown): ActionOutcome {
-  return { response: { ...data.response, error: errorValue(error) }, toRender: data.toRender, kind: "failed" };
-}
-
-/** Awaiting only real promises saves a microtask hop per step on the request path. */
-export function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
-  return typeof (value as { then?: unknown } | null)?.then === "function";
-}
-
-function failure(error: string, kind: ActionOutcomeKind): ActionOutcome {
-  return { response: { error }, toRender: true, kind };
-}
