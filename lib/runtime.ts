@@ -67,7 +67,7 @@ export class Runtime extends EventEmitter {
   readonly options: ResolvedOptions;
   readonly logger: Logger;
   readonly connections = new ConnectionRegistry();
-  readonly actions = new ActionRegistry();
+  readonly actions: ActionRegistry;
   readonly store: RoomStore;
   readonly bus: MessageBus;
   readonly chatRoom: ChatRoom;
@@ -94,6 +94,7 @@ export class Runtime extends EventEmitter {
     super();
     this.options = resolveOptions(input);
     this.logger = createLogger(this.options.logger);
+    this.actions = new ActionRegistry(this.options.defaultMiddlewarePriority);
     for (const action of this.options.actions) this.actions.add(action);
     ({ store: this.store, bus: this.bus } = createStores(this.options, this.logger));
     this.store.on("error", (error: Error) => this.logger.warn({ err: error.message }, "actionhero-ws: store error"));

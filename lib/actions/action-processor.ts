@@ -6,6 +6,7 @@ import type { ActionData, ActionDefinition, HttpRequester, Params } from "./acti
 import type { ActionRegistry } from "./action-registry.js";
 import { InputError, prepareParams } from "./input-validation.js";
 import { Connection } from "../connection/connection.js";
+import { runWithMiddleware } from "./middleware-runner.js";
 import { failed, failure, isThenable, type ActionOutcome, type ActionOutcomeKind, type OutcomeCallback } from "./action-outcome.js";
 
 export { isThenable, type ActionOutcome, type ActionOutcomeKind, type OutcomeCallback };
@@ -61,7 +62,7 @@ export function runActionThen(
     done(error, outcome);
   };
   try {
-    runAction(action, requester, socket, received, state, finish);
+    runAction(registry, action, requester, socket, received, state, finish);
   } catch (error) {
     finish(error);
   }
@@ -80,6 +81,7 @@ export function processAction(
 }
 
 function runAction(
+  registry: ActionRegistry,
   action: ActionDefinition | undefined,
   requester: Connection | HttpRequester,
   socket: Connection | undefined,
@@ -94,6 +96,8 @@ function runAction(
   if (action.blockedConnectionTypes?.includes(requester.type)) {
     return finish(undefined, failure(actionErrors.blockedType(requester.type), "invalid"));
   }
+  // Only actions with middleware leave the plain path below (no promise, no allocation of ours).
+  if (registry.hasMiddleware(action)) return runWithMiddleware(registry, action, requester, received, finish);
   let prepared: Params | Promise<Params>;
   try {
     prepared = prepareParams(action, received);
