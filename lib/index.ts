@@ -3,6 +3,7 @@ export { actionheroWs } from "./actionhero-ws.js";
 export type { ActionheroWs, CloseOptions, Stats } from "./actionhero-ws.js";
 export type { ActionheroWsOptions, PrimusServerOptions, ClientDefaults, LimitOptions, ResolvedOptions } from "./options.js";
 export type { ActionDefinition, ActionInput, ActionData, HttpRequester, Params } from "./actions/action.js";
+export type { ActionMiddleware, ActionMiddlewareFunction, ActionProcessorData, ActionStatus } from "./actions/action-middleware.js";
 export { Connection } from "./connection/connection.js";
 export type { ConnectionDetails, OutboundMessage, MessageId } from "./connection/connection.js";
 export type { ChatMiddleware, ChatPayload, ChatSender } from "./chat/chat-middleware.js";

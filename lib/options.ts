@@ -290,7 +290,9 @@ export function resolveOptions(input: ActionheroWsOptions = {}): ResolvedOptions
   }
   (input.actions ?? []).forEach((action, i) => {
     const problem = actionDefinitionProblem(action);
-    if (problem) throw new TypeError(`actionhero-ws: option "actions[${i}]" ${problem}`);
+    const name = (action as { name?: unknown } | null)?.name;
+    const named = typeof name === "string" && name !== "" ? ` (action "${name}")` : "";
+    if (problem) throw new TypeError(`actionhero-ws: option "actions[${i}]"${named} ${problem}`);
   });
 
   const heartbeatMs = input.heartbeatMs ?? defaults.heartbeatMs;

@@ -46,7 +46,7 @@ export class Runtime extends EventEmitter {
   readonly logger: Logger;
   readonly counters = new RuntimeCounters();
   readonly connections = new ConnectionRegistry();
-  readonly actions = new ActionRegistry();
+  readonly actions: ActionRegistry;
   readonly inFlight: ActionsInFlight;
   readonly store: RoomStore;
   readonly bus: MessageBus;
@@ -67,6 +67,7 @@ export class Runtime extends EventEmitter {
     super();
     const options = (this.options = resolveOptions(input));
     const logger = (this.logger = createLogger(options.logger));
+    this.actions = new ActionRegistry(options.defaultMiddlewarePriority);
     for (const action of options.actions) this.actions.add(action);
     this.inFlight = new ActionsInFlight(options.simultaneousActions, () => this.#closing, (action, kind) => this.counters.action(action, kind));
     ({ store: this.store, bus: this.bus } = createStores(options, logger));

@@ -6,6 +6,10 @@ import type { ActionData, ActionDefinition, HttpRequester, Params } from "./acti
 import type { ActionRegistry } from "./action-registry.js";
 import { InputError, prepareParams } from "./input-validation.js";
 import { Connection } from "../connection/connection.js";
+import { runWithMiddleware } from "./middleware-runner.js";
+import { failed, failure, isThenable, type ActionOutcome, type ActionOutcomeKind, type OutcomeCallback } from "./action-outcome.js";
+
+export { isThenable, type ActionOutcome, type ActionOutcomeKind, type OutcomeCallback };
 
 export const actionErrors = {
   unknownAction: "unknown action or invalid apiVersion",
@@ -13,16 +17,6 @@ export const actionErrors = {
   shuttingDown: "the server is shutting down",
   blockedType: (type: string) => `this action does not support the ${type} connection type`,
 } as const;
-
-export type ActionOutcomeKind = "ok" | "unknown" | "invalid" | "busy" | "failed" | "shutdown";
-
-export interface ActionOutcome {
-  /** Response fields, plus `error` when it failed. */
-  response: Record<string, unknown>;
-  /** false when the action set `toRender = false`: send nothing. */
-  toRender: boolean;
-  kind: ActionOutcomeKind;
-}
 
 export interface ProcessorState {
   readonly simultaneousActions: number;
@@ -36,15 +30,6 @@ export interface ProcessorState {
   /** Counts each outcome; `action` is a registered name or "unknown" (bounded for metrics). */
   recordAction?(action: string, kind: ActionOutcomeKind): void;
 }
-
-/** A thrown Error becomes its message, a string stays, any other value is sent as is. */
-function errorValue(error: unknown): unknown {
-  if (error instanceof Error) return error.message;
-  return error;
-}
-
-/** Called once with the outcome, or with an error that is not the action's own. */
-export type OutcomeCallback = (error: unknown, outcome?: ActionOutcome) => void;
 
 /**
  * Runs the action and calls `done` once: synchronously when nothing in the way was
@@ -77,7 +62,7 @@ export function runActionThen(
     done(error, outcome);
   };
   try {
-    runAction(action, requester, socket, received, state, finish);
+    runAction(registry, action, requester, socket, received, state, finish);
   } catch (error) {
     finish(error);
   }
@@ -96,6 +81,7 @@ export function processAction(
 }
 
 function runAction(
+  registry: ActionRegistry,
   action: ActionDefinition | undefined,
   requester: Connection | HttpRequester,
   socket: Connection | undefined,
@@ -110,6 +96,8 @@ function runAction(
   if (action.blockedConnectionTypes?.includes(requester.type)) {
     return finish(undefined, failure(actionErrors.blockedType(requester.type), "invalid"));
   }
+  // Only actions with middleware leave the plain path below (no promise, no allocation of ours).
+  if (registry.hasMiddleware(action)) return runWithMiddleware(registry, action, requester, received, finish);
   let prepared: Params | Promise<Params>;
   try {
     prepared = prepareParams(action, received);
@@ -168,15 +156,3 @@ function isEmpty(value: object): boolean {
   return true;
 }
 
-function failed(data: ActionData, error: unknown): ActionOutcome {
-  return { response: { ...data.response, error: errorValue(error) }, toRender: data.toRender, kind: "failed" };
-}
-
-/** Awaiting only real promises saves a microtask hop per step on the request path. */
-export function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
-  return typeof (value as { then?: unknown } | null)?.then === "function";
-}
-
-function failure(error: string, kind: ActionOutcomeKind): ActionOutcome {
-  return { response: { error }, toRender: true, kind };
-}

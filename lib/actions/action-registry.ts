@@ -1,15 +1,30 @@
-/** Actions by name and version; the newest version answers when none is asked for. */
+/** Actions by name and version (the newest answers when none is asked for), and their middleware. */
 import { actionDefinitionProblem, type ActionDefinition } from "./action.js";
+import { ActionMiddlewareList, type ActionMiddleware } from "./action-middleware.js";
 
 export class ActionRegistry {
+  readonly #middleware: ActionMiddlewareList;
   readonly #byName = new Map<string, Map<number, ActionDefinition>>();
   /** The newest version of each name, kept on add/remove: looked up on every request. */
   readonly #latest = new Map<string, ActionDefinition>();
 
-  /** Adds (or replaces) an action; throws on a malformed definition. */
+  /** `defaultMiddlewarePriority`: the priority of middleware that names none. */
+  constructor(defaultMiddlewarePriority: number) {
+    this.#middleware = new ActionMiddlewareList(defaultMiddlewarePriority);
+  }
+
+  /**
+   * Adds (or replaces) an action; throws on a malformed definition. Middleware names it
+   * lists may be added later (as in Actionhero, where actions load before middleware);
+   * until they are, running the action fails with an error naming the missing one.
+   */
   add(action: ActionDefinition): void {
     const problem = actionDefinitionProblem(action);
-    if (problem) throw new TypeError(`actionhero-ws: an action ${problem}`);
+    if (problem) {
+      const named = typeof action?.name === "string" && action.name !== "";
+      throw new TypeError(`actionhero-ws: ${named ? `action "${action.name}": ` : "an action "}${problem}`);
+    }
+    this.#middleware.forget(action);
     const version = action.version ?? 1;
     let versions = this.#byName.get(action.name);
     if (!versions) this.#byName.set(action.name, (versions = new Map()));
@@ -48,6 +63,35 @@ export class ActionRegistry {
       }
     }
     return docs;
+  }
+
+  /** Adds (or replaces, by name) an action middleware; throws a TypeError on a malformed one. */
+  addMiddleware(middleware: ActionMiddleware): void {
+    this.#middleware.add(middleware);
+  }
+
+  /** Removes an action middleware by name; returns whether it existed. */
+  removeMiddleware(name: string): boolean {
+    return this.#middleware.remove(name);
+  }
+
+  /** The registered middleware by name (a copy), or undefined. */
+  getMiddleware(name: string): ActionMiddleware | undefined {
+    return this.#middleware.get(name);
+  }
+
+  middlewareNames(): string[] {
+    return this.#middleware.names();
+  }
+
+  /** @internal Whether any middleware may run for the action (checked on every action). */
+  hasMiddleware(action: ActionDefinition): boolean {
+    return this.#middleware.appliesTo(action);
+  }
+
+  /** @internal The action's middleware in running order; throws when it lists an unregistered name. */
+  middlewareChain(action: ActionDefinition): readonly ActionMiddleware[] {
+    return this.#middleware.chainFor(action);
   }
 
   get size(): number {

@@ -30,6 +30,11 @@ export interface ActionData {
   /** Set false to send nothing back. */
   toRender: boolean;
   actionTemplate: ActionDefinition;
+  /**
+   * Actionhero's free space for action middleware to hand values to `run` (e.g. the user a
+   * preProcessor authenticated). Present, starting as `{}`, when middleware applies to the action.
+   */
+  session?: Record<string, unknown>;
 }
 
 export interface ActionDefinition {
@@ -39,6 +44,11 @@ export interface ActionDefinition {
   inputs?: Record<string, ActionInput>;
   /** Connection types ("websocket", "web") this action refuses. */
   blockedConnectionTypes?: string[];
+  /**
+   * Names of non-global action middleware for this action (`ws.actions.addMiddleware`); they
+   * run after the global ones, in this order. A name may be added after the action is.
+   */
+  middleware?: string[];
   run(data: ActionData): unknown;
 }
 
@@ -49,5 +59,9 @@ export function actionDefinitionProblem(value: unknown): string | undefined {
   if (typeof action !== "object" || action === null || Array.isArray(action)) return shape;
   if (typeof action.name !== "string" || action.name === "") return `${shape}: \`name\` is missing or empty`;
   if (typeof action.run !== "function") return `${shape}: \`run\` is not a function`;
+  const names: unknown = action.middleware;
+  if (names !== undefined && (!Array.isArray(names) || !names.every((n) => typeof n === "string" && n !== ""))) {
+    return "`middleware` must be an array of middleware names";
+  }
   return undefined;
 }

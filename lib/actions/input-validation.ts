@@ -6,8 +6,12 @@ import { prototypeFree } from "../connection/prototype-free.js";
 const alwaysKept = new Set(["file", "apiVersion", "callback", "action", "messageId"]);
 const missing = (v: unknown) => v === undefined || v === null || v === "";
 
-/** Error thrown with the exact Actionhero message. */
-export class InputError extends Error {}
+/** Error thrown with the exact Actionhero message; `status` is Actionhero's `actionStatus` for it. */
+export class InputError extends Error {
+  constructor(message: string, readonly status: "missing_params" | "validator_errors" = "validator_errors") {
+    super(message);
+  }
+}
 
 function messageOf(result: unknown): string | undefined {
   if (result instanceof Error) return result.message;
@@ -68,5 +72,5 @@ async function applyWithHooks(inputs: Record<string, ActionInput>, keys: string[
 }
 
 function checkRequired(key: string, input: ActionInput, params: Params): void {
-  if (input.required && missing(params[key])) throw new InputError(`${key} is a required parameter for this action`);
+  if (input.required && missing(params[key])) throw new InputError(`${key} is a required parameter for this action`, "missing_params");
 }

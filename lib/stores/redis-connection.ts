@@ -1,7 +1,6 @@
 /**
- * One guarded node-redis client. node-redis alone has three behaviours we cannot ship
- * (reliability-ecosystem.md §2 rows 14-15, §5): `connect()` never settles while Redis is
- * down, a client without an `error` listener crashes the process, and commands can sit in
+ * One guarded node-redis client. node-redis alone has three behaviours we cannot ship:
+ * `connect()` never settles while Redis is down, a client without an `error` listener crashes the process, and commands can sit in
  * the offline queue. This wrapper bounds start-up, always listens for `error`, and makes a
  * command fail fast with a clear error while the connection is down.
  *

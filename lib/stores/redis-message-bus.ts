@@ -4,7 +4,7 @@
  * the publisher (the user's client when one is given) and a subscriber of our own.
  *
  * Pub/sub is at-most-once: messages published while the subscriber is reconnecting are
- * lost (ecosystem §2 row 16). We cannot recover them, so we say so: `resync` fires once
+ * lost. We cannot recover them, so we say so: `resync` fires once
  * the subscription is back, and listeners can refresh whatever state they derive.
  *
  * Events: `ready` (started, or both connections back after a loss), `down` (Error),

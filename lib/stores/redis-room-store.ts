@@ -1,10 +1,10 @@
 /**
- * Rooms and members in Redis, in Actionhero's layout (protocol §8.4) so both can share a
+ * Rooms and members in Redis, in Actionhero's layout so both can share a
  * Redis: SET `<prefix>chatRoom:rooms`, HASH `<prefix>chatRoom:members:<room>` with
  * connection id -> JSON `{"id","joinedAt","host",...}`. Room names are opaque: they only
  * ever appear as the tail of a key, never in a KEYS/SCAN pattern.
  *
- * Liveness (README §3, ecosystem §2 row 18): each node keeps `<prefix>chatRoom:node:<id>`
+ * Liveness (README, "No ghost members"): each node keeps `<prefix>chatRoom:node:<id>`
  * alive with a TTL; `sweepDeadMembers()` removes members whose node key is gone. Records
  * we write carry `"ahwsNode":true`, meaning "host is a node id that heart-beats". Records
  * without it (written by Actionhero, whose `host` is a server id that never has a node key)
