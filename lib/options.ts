@@ -132,7 +132,7 @@ export interface ResolvedOptions {
   id: string;
   limits: Required<LimitOptions>;
   logger: Logger | undefined;
-  metrics: MetricsOptions | undefined;
+  metrics: (MetricsOptions & { prefix: string }) | undefined;
   /** Largest file the `file` verb sends (not an option: base64 frames past it are unreasonable). */
   maxFileBytes: number;
   /** How long close() lets in-flight actions finish when the caller gives no `timeoutMs`. */
@@ -182,6 +182,7 @@ export const defaults = {
     messageIdLength: 128,
     outboundBufferBytes: 1024 * 1024,
   },
+  metricsPrefix: "ahws_",
   maxFileBytes: 10 * 1024 * 1024,
   closeTimeoutMs: 10_000,
 } as const;
@@ -342,7 +343,7 @@ export function resolveOptions(input: ActionheroWsOptions = {}): ResolvedOptions
     id: input.id ?? defaultNodeId(),
     limits: { ...d.limits, ...definedOnly(limits) },
     logger: input.logger,
-    metrics: input.metrics,
+    metrics: input.metrics && { ...input.metrics, prefix: input.metrics.prefix ?? d.metricsPrefix },
     maxFileBytes: d.maxFileBytes,
     closeTimeoutMs: d.closeTimeoutMs,
   };

@@ -22,16 +22,16 @@ import { allowConnectionCommands } from "./cluster/connection-commands.js";
 import { LivenessSweeper } from "./cluster/liveness-sweeper.js";
 import { Membership } from "./chat/membership.js";
 import { ChatRoom } from "./chat/chat-room.js";
-import { createStartingRooms, reconcileMembers } from "./chat/store-recovery.js";
+import { keepStoreRecovered } from "./chat/store-recovery.js";
 import { FrameHandler } from "./protocol/frame-handler.js";
 import { resyncNotice } from "./protocol/replies.js";
 import { mountSocketServer, type MountedSocketServer } from "./transport/socket-server.js";
 import { broadcastToRoom, roomMirror } from "./transport/room-broadcast.js";
 import { primusOptions } from "./transport/primus-options.js";
 import { transformerFor } from "./transport/transformer-choice.js";
-import { generateClient, writeClient, type GeneratedClient } from "./client/client-generator.js";
+import { generateAndWriteClient, type GeneratedClient } from "./client/client-generator.js";
 import { RuntimeCounters } from "./stats/counters.js";
-import { collectStats, redisHealth, type Stats } from "./stats/stats.js";
+import { collectStats, type Stats, type StatsSources } from "./stats/stats.js";
 import { registerPrometheusMetrics } from "./stats/prometheus-metrics.js";
 
 export type AnyServer = HttpServer | HttpsServer;
@@ -71,8 +71,9 @@ export class Runtime extends EventEmitter {
     for (const action of options.actions) this.actions.add(action);
     this.inFlight = new ActionsInFlight(options.simultaneousActions, () => this.#closing, (action, kind) => this.counters.action(action, kind));
     ({ store: this.store, bus: this.bus } = createStores(options, logger));
-    this.store.on("error", (error: Error) => logger.warn({ err: error.message }, "actionhero-ws: store error"));
-    this.bus.on("error", (error: Error) => logger.warn({ err: error.message }, "actionhero-ws: bus error"));
+    for (const [name, part] of [["store", this.store], ["bus", this.bus]] as const) {
+      part.on("error", (error: Error) => logger.warn({ err: error.message }, `actionhero-ws: ${name} error`));
+    }
     this.bus.on("resync", () => {
       this.counters.pubsubReconnects++;
       for (const connection of this.connections.values()) connection.sendMessage(resyncNotice());
@@ -87,12 +88,7 @@ export class Runtime extends EventEmitter {
       membership: this.membership,
       connections: this.connections,
       rpc: this.rpc,
-      nodeId: options.id,
-      serverToken: options.serverToken,
-      rpcTimeout: options.rpcTimeout,
-      defaultMiddlewarePriority: options.defaultMiddlewarePriority,
-      roomNameBytes: options.limits.roomNameBytes,
-      roomsPerConnection: options.limits.roomsPerConnection,
+      settings: options,
       logger,
       deliver: (members, frame, room) => {
         if (this.primus) broadcastToRoom(this.primus, members, frame, room);
@@ -119,7 +115,9 @@ export class Runtime extends EventEmitter {
     });
     this.sweeper = new LivenessSweeper(this.store, (room, ghost) => this.chatRoom.announceGhostLeave(room, ghost), logger, options.heartbeatMs);
 
-    this.#client = options.enabled && options.clientJsName ? this.#buildClient() : Promise.resolve(undefined);
+    this.#client = options.enabled && options.clientJsName
+      ? generateAndWriteClient(options, primusOptions(options, transformerFor(options.server.transformer)))
+      : Promise.resolve(undefined);
     this.#started = this.#start();
     // Failures reach ready() callers and the `error` event; never an unhandled rejection.
     this.#started.catch((error: Error) => {
@@ -138,21 +136,11 @@ export class Runtime extends EventEmitter {
     return this.#closing;
   }
 
-  async #buildClient(): Promise<GeneratedClient> {
-    const client = await generateClient(this.options, primusOptions(this.options, transformerFor(this.options.server.transformer)));
-    await writeClient(this.options, client);
-    return client;
-  }
-
   async #start(): Promise<void> {
     if (!this.options.enabled) return;
-    const recovery = { store: this.store, membership: this.membership, connections: this.connections, nodeId: this.options.id, logger: this.logger };
-    const rooms = Object.keys(this.options.startingChatRooms);
-    await Promise.all([this.store.start(), this.bus.start(), this.#startMetrics()]);
-    await createStartingRooms(this.store, rooms, this.logger);
-    // Registered after the first start, whose rooms were just made: a later `ready` is a
-    // reconnect, after which Redis may be empty: starting rooms first, then our members.
-    this.store.on("ready", () => void createStartingRooms(this.store, rooms, this.logger).then(() => reconcileMembers(recovery)));
+    const { store, membership, connections, logger, options } = this;
+    await Promise.all([store.start(), this.bus.start(), this.#startMetrics()]);
+    await keepStoreRecovered({ store, membership, connections, nodeId: options.id, logger }, Object.keys(options.startingChatRooms));
     // close() may have begun while the store was connecting.
     if (!this.#closing) this.sweeper.start();
     await this.#client;
@@ -160,15 +148,7 @@ export class Runtime extends EventEmitter {
 
   async #startMetrics(): Promise<void> {
     if (!this.options.metrics) return;
-    const unregister = await registerPrometheusMetrics(this.options.metrics, {
-      counters: this.counters,
-      connectionsByTransport: () => this.connections.countByTransport(),
-      actionsInFlight: () => this.inFlight.inFlight,
-      redisUp: () => {
-        const redis = redisHealth(this);
-        return redis ? Number(redis.up) : undefined;
-      },
-    });
+    const unregister = await registerPrometheusMetrics(this.options.metrics, this.#sources());
     // close() may have run while prom-client was loading.
     if (this.#closing) unregister();
     else this.#unregisterMetrics = unregister;
@@ -210,11 +190,7 @@ export class Runtime extends EventEmitter {
     this.connections.refuseNew();
     this.#unregisterMetrics?.();
     this.#unregisterMetrics = undefined;
-    // In-flight actions get up to timeoutMs; one still running then does not hold close().
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)));
-    await Promise.race([this.inFlight.idle(), deadline]);
-    clearTimeout(timer);
+    await this.inFlight.idle(timeoutMs);
     await this.connections.closeAll(!this.options.destroyClientsOnShutdown);
     this.sweeper.stop();
     this.rpc.close();
@@ -224,16 +200,21 @@ export class Runtime extends EventEmitter {
   }
 
   stats(): Stats {
-    return collectStats({
+    return collectStats(this.#sources());
+  }
+
+  /** What stats() and the metrics read, each from its owner. */
+  #sources(): StatsSources {
+    return {
       nodeId: this.options.id,
       counters: this.counters,
       connections: this.connections,
-      membership: { roomCount: this.membership.localRoomCount },
+      membership: this.membership,
       actions: this.inFlight,
       store: this.store,
       bus: this.bus,
       rpc: this.rpc,
       closing: () => this.#closing,
-    });
+    };
   }
 }

@@ -35,9 +35,12 @@ export class ActionsInFlight implements ProcessorState {
     this.record(action, kind);
   }
 
-  /** Resolves when no action is running. */
-  idle(): Promise<void> {
-    if (this.#count === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  /** Resolves when no action is running, or after `timeoutMs` (one still running then does not hold the caller). */
+  async idle(timeoutMs: number): Promise<void> {
+    if (this.#count === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([new Promise<void>((resolve) => this.#idleWaiters.push(resolve)), deadline]);
+    clearTimeout(timer);
   }
 }

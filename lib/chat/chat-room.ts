@@ -25,18 +25,22 @@ export interface RoomStatus {
   membersCount: number;
 }
 
+/** The resolved options chat reads (defaults in options.ts). */
+export interface ChatSettings {
+  id: string;
+  serverToken: string;
+  rpcTimeout: number;
+  defaultMiddlewarePriority: number;
+  limits: { roomNameBytes: number; roomsPerConnection: number };
+}
+
 export interface ChatRoomDeps {
   store: RoomStore;
   bus: MessageBus;
   membership: Membership;
   connections: ConnectionRegistry;
   rpc: ClusterRpc;
-  nodeId: string;
-  serverToken: string;
-  rpcTimeout: number;
-  defaultMiddlewarePriority: number;
-  roomNameBytes: number;
-  roomsPerConnection: number;
+  settings: ChatSettings;
   logger: Logger;
   deliver: LocalDelivery;
 }
@@ -45,18 +49,19 @@ export class ChatRoom {
   readonly middleware: ChatMiddlewareChain;
   /** Delivers chat messages from the bus to this node's members (the bus router calls it). */
   readonly delivery: RoomDelivery;
-  readonly #deps: ChatRoomDeps;
+  readonly #deps: ChatRoomDeps & { nodeId: string; serverToken: string; roomNameBytes: number; roomsPerConnection: number };
 
   constructor(deps: ChatRoomDeps) {
-    this.#deps = deps;
-    this.middleware = new ChatMiddlewareChain(deps.defaultMiddlewarePriority);
+    const { settings } = deps;
+    this.#deps = { ...deps, nodeId: settings.id, serverToken: settings.serverToken, ...settings.limits };
+    this.middleware = new ChatMiddlewareChain(settings.defaultMiddlewarePriority);
     this.delivery = new RoomDelivery({
       membership: deps.membership,
       middleware: this.middleware,
       deliver: deps.deliver,
       payloadOf: (message) => this.generateMessagePayload(message),
-      nodeId: deps.nodeId,
-      timeoutMs: deps.rpcTimeout,
+      nodeId: settings.id,
+      timeoutMs: settings.rpcTimeout,
       logger: deps.logger,
     });
     deps.rpc.allow("api.chatRoom.addMember", (id, room) => this.addMember(String(id), room as string));
@@ -135,7 +140,7 @@ export class ChatRoom {
     if (!connection) return this.#remote("api.chatRoom.addMember", connectionId, room, true) as Promise<true>;
     assertRoomName(room, roomNameBytes);
     if (membership.isMemberOrJoining(connection, room)) throw new Error(chatErrors.alreadyInRoom(room));
-    if (membership.roomCount(connection) >= roomsPerConnection) {
+    if (membership.roomsHeldOrJoining(connection) >= roomsPerConnection) {
       throw new Error(`connection is in too many rooms (limit ${roomsPerConnection})`);
     }
     await membership.join(connection, room, async () => {

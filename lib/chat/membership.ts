@@ -34,7 +34,7 @@ export class Membership {
   }
 
   /** Rooms held and being joined: what counts against `limits.roomsPerConnection`. */
-  roomCount(connection: Connection): number {
+  roomsHeldOrJoining(connection: Connection): number {
     return connection.rooms.length + (this.#joining.get(connection)?.size ?? 0);
   }
 

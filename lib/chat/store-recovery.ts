@@ -62,3 +62,13 @@ export async function createStartingRooms(store: RoomStore, rooms: readonly stri
     }
   }
 }
+
+/**
+ * Creates the starting rooms now, and again after every reconnect of the store (Redis may
+ * come back empty): starting rooms first, then this node's members.
+ */
+export async function keepStoreRecovered(deps: RecoveryDeps, rooms: readonly string[]): Promise<void> {
+  await createStartingRooms(deps.store, rooms, deps.logger);
+  // Registered after the first start, whose rooms were just made: a later `ready` is a reconnect.
+  deps.store.on("ready", () => void createStartingRooms(deps.store, rooms, deps.logger).then(() => reconcileMembers(deps)));
+}

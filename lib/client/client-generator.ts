@@ -73,6 +73,13 @@ function minifyInWorker(code: string): Promise<string> {
   });
 }
 
+/** Generates the client and writes it when `clientJsName` is set. */
+export async function generateAndWriteClient(options: ResolvedOptions, primusOptions: Primus.Options): Promise<GeneratedClient> {
+  const client = await generateClient(options, primusOptions);
+  await writeClient(options, client);
+  return client;
+}
+
 /** Writes both files atomically (several processes may boot at once). */
 export async function writeClient(options: ResolvedOptions, generated: GeneratedClient): Promise<void> {
   if (!options.clientJsName) return;

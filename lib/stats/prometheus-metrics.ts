@@ -3,7 +3,7 @@
  * only when the `metrics` option is given. Every metric reads this node's counters when
  * the registry is scraped (`collect`), so the hot path never touches prom-client.
  */
-import type { RuntimeCounters } from "./counters.js";
+import { redisHealth, type StatsSources } from "./stats.js";
 
 /** The part of a prom-client `Registry` we use (any copy of prom-client fits). */
 export interface MetricsRegistry {
@@ -14,27 +14,19 @@ export interface MetricsRegistry {
 export interface MetricsOptions {
   /** The prom-client registry to register into (e.g. prom-client's default `register`). */
   registry: MetricsRegistry;
-  /** Prefix of every metric name. Default "ahws_". */
+  /** Prefix of every metric name (default in options.ts). */
   prefix?: string;
 }
 
-export interface MetricsSource {
-  counters: RuntimeCounters;
-  connectionsByTransport(): Record<string, number>;
-  actionsInFlight(): number;
-  /** 1 when Redis serves commands and pub/sub, 0 when not; undefined with the embedded store. */
-  redisUp(): number | undefined;
-}
-
-/** Registers the metrics; resolves with a function that removes them again (on close). */
-export async function registerPrometheusMetrics(options: MetricsOptions, source: MetricsSource): Promise<() => void> {
+/** Registers the metrics (read from the same sources as stats()); resolves with a function that removes them again. */
+export async function registerPrometheusMetrics(options: MetricsOptions & { prefix: string }, source: StatsSources): Promise<() => void> {
   let prom: typeof import("prom-client");
   try {
     prom = await import("prom-client");
   } catch (error) {
     throw new Error(`actionhero-ws: the "metrics" option needs prom-client (npm install prom-client): ${error instanceof Error ? error.message : String(error)}`);
   }
-  const prefix = options.prefix ?? "ahws_";
+  const prefix = options.prefix;
   const registers = [options.registry as unknown as import("prom-client").Registry];
   const names: string[] = [];
   const c = source.counters;
@@ -59,11 +51,11 @@ export async function registerPrometheusMetrics(options: MetricsOptions, source:
     name: `${prefix}connections`, help: "Open websocket connections on this node, by transport", labelNames: ["transport"], registers,
     collect() {
       this.reset();
-      for (const [transport, count] of Object.entries(source.connectionsByTransport())) this.set({ transport }, count);
+      for (const [transport, count] of Object.entries(source.connections.countByTransport())) this.set({ transport }, count);
     },
   });
   names.push(`${prefix}actions_in_flight`);
-  new prom.Gauge({ name: `${prefix}actions_in_flight`, help: "Actions running now", registers, collect() { this.set(source.actionsInFlight()); } });
+  new prom.Gauge({ name: `${prefix}actions_in_flight`, help: "Actions running now", registers, collect() { this.set(source.actions.inFlight); } });
   labelled("frames_total", "Inbound frames by verb", ["verb"], () => [...c.frames].map(([verb, n]) => [{ verb }, n]));
   labelled("actions_total", "Actions run, by action and outcome", ["action", "status"], () =>
     [...c.actions].flatMap(([action, byStatus]) => [...byStatus].map(([status, n]): [Record<"action" | "status", string>, number] => [{ action, status }, n])));
@@ -74,9 +66,9 @@ export async function registerPrometheusMetrics(options: MetricsOptions, source:
   counter("oversized_frames_total", "Inbound frames or polling bodies over maxLength", () => c.oversizedFrames);
   counter("origin_refused_total", "Handshakes refused by the origin policy", () => c.originRefused);
   counter("pubsub_reconnects_total", "Message bus subscriber reconnects (clients were told to resync)", () => c.pubsubReconnects);
-  if (source.redisUp() !== undefined) {
+  if (redisHealth(source) !== null) {
     names.push(`${prefix}redis_up`);
-    new prom.Gauge({ name: `${prefix}redis_up`, help: "1 when Redis serves commands and pub/sub", registers, collect() { this.set(source.redisUp() ?? 0); } });
+    new prom.Gauge({ name: `${prefix}redis_up`, help: "1 when Redis serves commands and pub/sub", registers, collect() { this.set(Number(redisHealth(source)?.up ?? false)); } });
   }
 
   return () => {

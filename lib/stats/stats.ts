@@ -38,7 +38,7 @@ export interface StatsSources {
   nodeId: string;
   counters: RuntimeCounters;
   connections: { readonly size: number; countByTransport(): Record<string, number> };
-  membership: { readonly roomCount: number };
+  membership: { readonly localRoomCount: number };
   actions: { readonly inFlight: number };
   store: { readonly kind: "memory" | "redis"; readonly ready: boolean; readonly shared: boolean };
   bus: { readonly ready: boolean };
@@ -59,7 +59,7 @@ export function collectStats(sources: StatsSources): Stats {
     nodeId: sources.nodeId,
     connections: sources.connections.size,
     connectionsByTransport: sources.connections.countByTransport(),
-    localRooms: sources.membership.roomCount,
+    localRooms: sources.membership.localRoomCount,
     actionsInFlight: sources.actions.inFlight,
     store: { kind: sources.store.kind, ready: sources.store.ready },
     redis: redisHealth(sources),
