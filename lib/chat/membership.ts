@@ -54,7 +54,7 @@ export class Membership {
         await this.store.removeMember(room, connection.id);
         throw new Error("connection closed");
       }
-      connection[roomList].push(room);
+      connection[roomList] = [...connection.rooms, room];
       let records = this.#records.get(connection);
       if (!records) this.#records.set(connection, (records = new Map()));
       records.set(room, record);
@@ -70,9 +70,7 @@ export class Membership {
 
   /** Leaves locally at once, then in the store (a store failure rejects after the local leave). */
   async leave(connection: Connection, room: string): Promise<void> {
-    const rooms = connection[roomList];
-    const index = rooms.indexOf(room);
-    if (index >= 0) rooms.splice(index, 1);
+    if (connection.rooms.includes(room)) connection[roomList] = connection.rooms.filter((name) => name !== room);
     this.#records.get(connection)?.delete(room);
     const members = this.#local.get(room);
     if (members) {

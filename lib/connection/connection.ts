@@ -44,10 +44,13 @@ export interface ConnectionTransport {
   leaveGroup?(group: string): void;
 }
 
-/** The mutable room list; only lib/chat/membership.ts writes through it. */
+/** Sets the room list (frozen on the way in); only lib/chat/membership.ts writes through it. */
 export const roomList: unique symbol = Symbol("actionhero-ws.roomList");
 /** The connection's transport, for the transport layer's own broadcast path. */
 export const transportOf: unique symbol = Symbol("actionhero-ws.transport");
+
+/** Shared by every connection in no room (most of them): nothing allocated per socket. */
+const noRooms: readonly string[] = Object.freeze([]);
 
 export interface ConnectionInit {
   fingerprint?: string;
@@ -79,7 +82,7 @@ export class Connection {
   readonly remotePort: number | string;
   readonly connectedAt = Date.now();
   readonly canChat = true;
-  readonly #rooms: string[] = [];
+  #rooms: readonly string[] = noRooms;
   params: Record<string, unknown> = prototypeFree();
   /** Free space for the application (Actionhero's `connection.session`). */
   session: Record<string, unknown> = {};
@@ -101,13 +104,13 @@ export class Connection {
     this.#transport = init.transport;
   }
 
-  /** The rooms this connection is in on this node (joined through the chat API). */
+  /** The rooms this connection is in (joined through the chat API): a frozen array, replaced on every join and leave. */
   get rooms(): readonly string[] {
     return this.#rooms;
   }
 
-  get [roomList](): string[] {
-    return this.#rooms;
+  set [roomList](rooms: readonly string[]) {
+    this.#rooms = Object.freeze([...rooms]);
   }
 
   get [transportOf](): ConnectionTransport {
@@ -173,7 +176,7 @@ export class Connection {
    */
   static detached(id: string, rooms: string[]): Connection {
     const ghost = new Connection({ id, remoteIP: "", remotePort: 0, transport: { write() {}, end() {} } });
-    ghost.#rooms.push(...rooms);
+    ghost[roomList] = rooms;
     ghost.destroyed = true;
     return ghost;
   }

@@ -4,9 +4,9 @@
  */
 import { expect } from "chai";
 import type { ActionProcessorData } from "../../lib/index.js";
-import { request } from "../http/http-request.js";
+import { request } from "../support/http-request.js";
 import { startClientServer, withTimeout, type Client, type ClientTestServer } from "../support/node-client.js";
-import { mark, middlewareActions, removeAllMiddleware, runs } from "./middleware-fixtures.js";
+import { mark, middlewareActions, removeAllMiddleware, runs } from "../support/action-middleware-fixtures.js";
 
 type Body = Record<string, unknown> & { requesterInformation?: { receivedParams: Record<string, unknown> } };
 const json = { "content-type": "application/json" };

@@ -7,7 +7,7 @@ import { expect } from "chai";
 import type { ActionProcessorData } from "../../lib/index.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 import { RawClient, type Frame } from "../support/primus-client.js";
-import { mark, middlewareActions, removeAllMiddleware, runs, sleep } from "./middleware-fixtures.js";
+import { mark, middlewareActions, removeAllMiddleware, runs, sleep } from "../support/action-middleware-fixtures.js";
 
 describe("actions: middleware over websocket", function () {
   this.timeout(15_000);

@@ -12,8 +12,8 @@ import { readFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { browserOrSkip, newContext, watchPage } from "./support/browser.js";
-import { ExampleServer } from "./support/example-server.js";
+import { browserOrSkip, newContext, watchPage } from "../support/browser.js";
+import { ExampleServer } from "../support/browser-example-server.js";
 import {
   chatInfo,
   click,
@@ -30,8 +30,8 @@ import {
   waitReady,
   waitState,
   type ShownMessage,
-} from "./support/chat-page.js";
-import { takeScreenshots } from "./support/screenshots.js";
+} from "../support/browser-chat-page.js";
+import { takeScreenshots } from "../support/browser-screenshots.js";
 
 const SUITE = "browser tests of the example chat";
 

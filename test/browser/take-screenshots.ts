@@ -6,9 +6,9 @@
  * (CHROMIUM_PATH overrides /usr/bin/chromium.) Viewport 1000x700, light scheme.
  */
 import { resolve } from "node:path";
-import { findChromium, installHint, launchChromium } from "./support/browser.js";
-import { repoRoot } from "./support/example-server.js";
-import { takeScreenshots } from "./support/screenshots.js";
+import { findChromium, installHint, launchChromium } from "../support/browser.js";
+import { repoRoot } from "../support/browser-example-server.js";
+import { takeScreenshots } from "../support/browser-screenshots.js";
 
 const outDir = resolve(process.argv[2] ?? resolve(repoRoot, "docs"));
 const chromiumPath = findChromium();

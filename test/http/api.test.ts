@@ -13,7 +13,7 @@ import { Script } from "node:vm";
 import { actionheroWs, type ActionheroWs } from "../../lib/index.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 import { allTestActions } from "../support/test-actions.js";
-import { request, type Reply } from "./http-request.js";
+import { request, type Reply } from "../support/http-request.js";
 
 type ApiBody = Record<string, unknown> & {
   error?: unknown;

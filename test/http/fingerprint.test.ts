@@ -13,9 +13,9 @@ import { actionheroWs, type ActionheroWs, type ActionheroWsOptions } from "../..
 import { startTestServer, type TestServer } from "../support/test-server.js";
 import { allTestActions } from "../support/test-actions.js";
 import { RawClient, type Frame } from "../support/primus-client.js";
-import { RawSocketIo } from "../transport/raw-socket-io.js";
-import { request, setCookies } from "./http-request.js";
-import { cryptoCertificate, selfSignedCertificate, type KeyAndCert } from "./self-signed.js";
+import { RawSocketIo } from "../support/raw-socket-io.js";
+import { request, setCookies } from "../support/http-request.js";
+import { cryptoCertificate, selfSignedCertificate, type KeyAndCert } from "../support/self-signed.js";
 
 const plainCookie = /^sessionID=([0-9a-f]{40}); Path=\/; HttpOnly; SameSite=Lax$/;
 

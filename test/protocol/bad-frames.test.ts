@@ -8,7 +8,7 @@ import { expect } from "chai";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 import { allTestActions } from "../support/test-actions.js";
 import type { ActionDefinition } from "../../lib/index.js";
-import { RawSocketIo, type Frame } from "../transport/raw-socket-io.js";
+import { RawSocketIo, type Frame } from "../support/raw-socket-io.js";
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -11,7 +11,7 @@ import type { ActionDefinition } from "../../lib/index.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 import { allTestActions } from "../support/test-actions.js";
 import { RawClient } from "../support/primus-client.js";
-import { RawSocketIo } from "./raw-socket-io.js";
+import { RawSocketIo } from "../support/raw-socket-io.js";
 
 const bufferReply: ActionDefinition = { name: "bufferReply", run: () => ({ buf: Buffer.from("hi"), text: "plain" }) };
 

@@ -7,7 +7,7 @@
 import { expect } from "chai";
 import type Primus from "primus";
 import { startTestServer, type TestServer } from "../support/test-server.js";
-import { RawSocketIo } from "./raw-socket-io.js";
+import { RawSocketIo } from "../support/raw-socket-io.js";
 
 type IncomingPacket = { data: unknown };
 type TransformingPrimus = Primus & { transform(type: "incoming", fn: (packet: IncomingPacket) => unknown): Primus };

@@ -6,8 +6,8 @@
 import { expect } from "chai";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 import { RawClient, sleep } from "../support/primus-client.js";
-import { request } from "../http/http-request.js";
-import { RawSocketIo } from "./raw-socket-io.js";
+import { request } from "../support/http-request.js";
+import { RawSocketIo } from "../support/raw-socket-io.js";
 
 const transformers = [
   // spec.transformer: Primus would say "custom" for a transformer given as a constructor;

@@ -6,17 +6,17 @@
 import { expect } from "chai";
 import { fileURLToPath } from "node:url";
 import { startTestServer, type TestServer } from "../support/test-server.js";
-import { RawEngineWs, RawIo, recordingLogger, waitUntil } from "./helpers/raw-io.js";
+import { RawEngineWs, RawIo, recordingLogger, waitUntil } from "../support/raw-io.js";
 import { runNode, type NodeRun } from "../support/run-node.js";
 
-const childScript = fileURLToPath(new URL("./helpers/logging-child.js", import.meta.url));
+const childScript = fileURLToPath(new URL("../support/logging-child.js", import.meta.url));
 
 function runChild(env: Record<string, string | undefined>): Promise<NodeRun> {
   const { DEBUG: _dropped, ...base } = process.env;
   return runNode([childScript], { env: { ...base, ...env }, timeoutMs: 10_000 });
 }
 
-describe("hardening: logging", function () {
+describe("logging", function () {
   this.timeout(20_000);
 
   it("prints nothing without DEBUG", async function () {

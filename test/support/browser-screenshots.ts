@@ -6,9 +6,9 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { ExampleServer } from "./example-server.js";
+import { ExampleServer } from "./browser-example-server.js";
 import { newContext } from "./browser.js";
-import { joinRoom, openChat, randomNumber, say, showRoom, waitForMessage, waitState } from "./chat-page.js";
+import { joinRoom, openChat, randomNumber, say, showRoom, waitForMessage, waitState } from "./browser-chat-page.js";
 
 export interface Screenshots {
   connected: string;

@@ -8,12 +8,12 @@ import { expect } from "chai";
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { startTestServer, type TestServer } from "../support/test-server.js";
-import { sleep, waitUntil } from "./helpers/raw-io.js";
+import { sleep, waitUntil } from "../support/raw-io.js";
 
 const PING_MS = 200;
-const childScript = fileURLToPath(new URL("./helpers/half-open-child.js", import.meta.url));
+const childScript = fileURLToPath(new URL("../support/half-open-child.js", import.meta.url));
 
-describe("hardening: half-open connections", function () {
+describe("half-open connections", function () {
   this.timeout(20_000);
   let ts: TestServer;
   let child: ChildProcess | undefined;

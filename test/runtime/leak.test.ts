@@ -12,13 +12,13 @@ import type { Server as SocketIoServer } from "socket.io";
 import type { Connection } from "../../lib/index.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 import { RawClient } from "../support/primus-client.js";
-import { waitUntil } from "./helpers/raw-io.js";
-import { gcFunction, settledHeapUsed } from "./helpers/gc.js";
+import { waitUntil } from "../support/raw-io.js";
+import { gcFunction, settledHeapUsed } from "../support/gc.js";
 
 const CYCLES = 2000;
 const BATCH = 50;
 
-describe("hardening: no leaks over 2000 connect/room/say/action/disconnect cycles", function () {
+describe("no leaks over 2000 connect/room/say/action/disconnect cycles", function () {
   this.timeout(120_000);
   let ts: TestServer;
   const refs: Array<WeakRef<Connection>> = [];

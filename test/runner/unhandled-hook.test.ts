@@ -18,7 +18,7 @@ async function runSuite(dir: string): Promise<NodeRun> {
 
 const lastLine = (text: string) => text.trim().split("\n").pop();
 
-describe("hardening: unhandled rejections fail the run", function () {
+describe("unhandled rejections fail the run", function () {
   this.timeout(30_000);
 
   it("a rejection during a test fails that test; the following tests still run", async function () {

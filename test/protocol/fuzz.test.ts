@@ -8,7 +8,7 @@
 import { expect } from "chai";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 import { unhandled } from "../support/fail-on-unhandled.js";
-import { RawIo, recordingLogger, waitUntil } from "./helpers/raw-io.js";
+import { RawIo, recordingLogger, waitUntil } from "../support/raw-io.js";
 
 const FRAMES_PER_CLIENT = 1200;
 const MAX_LENGTH = 64 * 1024;
@@ -108,7 +108,7 @@ class Fuzzer {
 /** Bytes of the websocket message socket.io-client sends for `text`. */
 const wireBytes = (text: string) => Buffer.byteLength(`42${JSON.stringify(["message", text])}`);
 
-describe("hardening: fuzzing the frame handler", function () {
+describe("fuzzing the frame handler", function () {
   this.timeout(60_000);
   let ts: TestServer;
   let log: ReturnType<typeof recordingLogger>;

@@ -7,12 +7,12 @@
 import { expect } from "chai";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 import type { ActionheroWsOptions } from "../../lib/index.js";
-import { RawIo, httpRequest, recordingLogger, upgradeStatus } from "./helpers/raw-io.js";
+import { RawIo, httpRequest, recordingLogger, upgradeStatus } from "../support/raw-io.js";
 
 const evil = "https://evil.example";
 const app = "https://app.example";
 
-describe("hardening: origin policy", function () {
+describe("origin policy", function () {
   let ts: TestServer;
   let log: ReturnType<typeof recordingLogger>;
   const start = async (options: ActionheroWsOptions = {}) => {

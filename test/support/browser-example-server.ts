@@ -6,9 +6,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-/** dist/test/browser/support/ -> the repository root. */
-export const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
-export const exampleServerPath = fileURLToPath(new URL("../../../../example/server.js", import.meta.url));
+/** dist/test/support/ -> the repository root. */
+export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+export const exampleServerPath = fileURLToPath(new URL("../../../example/server.js", import.meta.url));
 
 const running = new Set<ChildProcess>();
 // Last resort if a run is interrupted: never leave an example server behind.

@@ -6,7 +6,7 @@
 import express from "express";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { actionheroWs } from "../../../lib/index.js";
+import { actionheroWs } from "../../lib/index.js";
 
 const app = express();
 const ws = actionheroWs({ clientJsName: null, startingChatRooms: { defaultRoom: {} } });

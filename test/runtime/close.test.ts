@@ -12,9 +12,9 @@ import { actionheroWs, type ActionheroWs, type ActionheroWsOptions, type Logger 
 import { startTestServer, type TestServer } from "../support/test-server.js";
 import { allTestActions } from "../support/test-actions.js";
 import { RawClient, socketClass, sleep, type Frame } from "../support/primus-client.js";
-import { RawSocketIo } from "../transport/raw-socket-io.js";
-import { request } from "../http/http-request.js";
-import { upgradeStatus } from "../hardening/helpers/raw-io.js";
+import { RawSocketIo } from "../support/raw-socket-io.js";
+import { request } from "../support/http-request.js";
+import { upgradeStatus } from "../support/raw-io.js";
 
 type PrimusSocket = EventEmitter & { write(d: unknown): boolean; end(): void };
 

@@ -7,10 +7,10 @@
  */
 import { expect } from "chai";
 import { startTestServer, type TestServer } from "../support/test-server.js";
-import { RawIo, httpRequest, recordingLogger, sleep, waitUntil } from "./helpers/raw-io.js";
+import { RawIo, httpRequest, recordingLogger, sleep, waitUntil } from "../support/raw-io.js";
 import { RawClient } from "../support/primus-client.js";
 import { idOf } from "../support/chat-helpers.js";
-import { gcFunction, settledHeapUsed } from "./helpers/gc.js";
+import { gcFunction, settledHeapUsed } from "../support/gc.js";
 import type { Connection } from "../../lib/index.js";
 import { sparkFor } from "../support/spark-of.js";
 import { markWritten, OutboundSweeper, SWEEP_INTERVAL_MS, type SweptSocket } from "../../lib/transport/outbound-sweeper.js";
@@ -19,7 +19,7 @@ const MESSAGES = 10_000;
 /** 8 KiB per message: 80 MiB for a reader that never reads, far past any socket buffer. */
 const pad = "p".repeat(8 * 1024);
 
-describe("hardening: slow consumers", function () {
+describe("slow consumers", function () {
   this.timeout(60_000);
   let ts: TestServer;
   let log: ReturnType<typeof recordingLogger>;

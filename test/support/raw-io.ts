@@ -1,5 +1,5 @@
 /**
- * Clients for the hardening suites, below the Primus client:
+ * Raw clients for the limit, origin, fuzz and lifecycle suites, below the Primus client:
  * - RawIo: a socket.io-client on `/primus` that sends strings exactly as given (the server
  *   decodes them with Primus's JSON parser) and answers Primus pings;
  * - upgradeStatus: a bare `ws` handshake with a chosen Origin, for the upgrade path.

@@ -1,13 +1,13 @@
 /**
  * Fault #20, the timeout side of `close({ timeoutMs })` (the basic modes are in
- * test/lifecycle): in-flight actions are waited for up to the timeout and no longer, new
+ * test/runtime/close.test.ts): in-flight actions are waited for up to the timeout and no longer, new
  * handshakes are refused while it drains, and the app's http server keeps serving.
  */
 import { expect } from "chai";
 import { startTestServer, type TestServer } from "../support/test-server.js";
-import { RawIo, httpRequest, sleep, waitUntil } from "./helpers/raw-io.js";
+import { RawIo, httpRequest, sleep, waitUntil } from "../support/raw-io.js";
 
-describe("hardening: close({ timeoutMs })", function () {
+describe("close({ timeoutMs })", function () {
   let ts: TestServer;
   let client: RawIo | undefined;
 

@@ -7,11 +7,11 @@
 import { expect } from "chai";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 import type { ActionheroWsOptions } from "../../lib/index.js";
-import { RawEngineWs, RawIo, httpRequest, recordingLogger, sleep, waitUntil, type Frame } from "./helpers/raw-io.js";
+import { RawEngineWs, RawIo, httpRequest, recordingLogger, sleep, waitUntil, type Frame } from "../support/raw-io.js";
 
 const response = (id: unknown) => (f: Frame) => f.context === "response" && f.messageId === id;
 
-describe("hardening: limits", function () {
+describe("limits", function () {
   let ts: TestServer;
   let log: ReturnType<typeof recordingLogger>;
   const clients: Array<{ close(): void }> = [];

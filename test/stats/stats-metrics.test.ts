@@ -11,7 +11,7 @@ import { Registry } from "prom-client";
 import { actionheroWs } from "../../lib/index.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 import { startRedisServer, type RedisServer } from "../support/redis-server.js";
-import { RawIo, waitUntil } from "./helpers/raw-io.js";
+import { RawIo, waitUntil } from "../support/raw-io.js";
 
 /** One sample line's value, e.g. value(text, 'ahws_frames_total{verb="say"}'). */
 function sample(text: string, series: string): number | undefined {
@@ -19,7 +19,7 @@ function sample(text: string, series: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
-describe("hardening: stats and metrics", function () {
+describe("stats and metrics", function () {
   this.timeout(20_000);
   let ts: TestServer | undefined;
   const clients: RawIo[] = [];
