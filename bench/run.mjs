@@ -3,7 +3,11 @@
 // redis-adapter) and Actionhero 29, in one run. Fresh server processes for every phase,
 // servers pinned to core 0, the load generator (and redis-server) to core 1.
 //
-//   node bench/run.mjs [--smoke] [--runs=N] [--only=fanout:ours,reqres] [--out=DIR]
+//   node bench/run.mjs [--smoke] [--runs=N] [--only=fanout:ours,reqres] [--out=DIR] [--base=DIST]
+//
+// --base=DIST: also pair this build against another build of actionhero-ws (its dist/
+// folder, e.g. from a worktree of an older commit) in fan-out and round trip: how a change
+// moved our own CPU, both measured in the same phases.
 //
 // Results: a table on stdout, and bench/results/<stamp>.{json,md}.
 import { execFileSync } from "node:child_process";
@@ -71,6 +75,10 @@ const targets = {
   "socketio-polling": { servers: [script("socketio.mjs")], dialect: "sio", transport: "polling", label: "socket.io 4.8, long-polling" },
   "ours-polling": { servers: [script("ours.mjs")], dialect: "primus-sio", transport: "polling", label: "actionhero-ws, long-polling" },
 };
+const baseDist = args.get("base");
+if (baseDist && baseDist !== true) {
+  targets["ours-base"] = { servers: [script("ours.mjs")], env: { AHWS_DIST: path.resolve(String(baseDist)) }, dialect: "primus-sio", label: `actionhero-ws, base build (${baseDist})` };
+}
 
 /**
  * Phases. A single phase measures one target. A paired phase (`versus`) runs ours and the
@@ -86,11 +94,12 @@ const phases = [
   { workload: "fanout", target: "ours", versus: "socketio" },
   { workload: "fanout", target: "ours-2node", versus: "socketio-redis" },
   { workload: "reqres", target: "ours", versus: "socketio" },
+  ...(targets["ours-base"] ? ["fanout", "reqres"].map((workload) => ({ workload, target: "ours", versus: "ours-base" })) : []),
 ].filter(({ workload, target, versus }) => {
   const only = args.get("only");
   if (!only || only === true) return true;
   return String(only).split(",").some((f) =>
-    versus ? f === "paired" || f === `paired:${workload}` || f === `paired:${workload}:${target}` : f === workload || f === `${workload}:${target}` || f === target);
+    versus ? f === "paired" || f === `paired:${workload}` || f === `paired:${workload}:${target}` || f === `paired:${workload}:${target}~${versus}` : f === workload || f === `${workload}:${target}` || f === target);
 });
 
 /** `fanout:ours`, or `paired:fanout:ours~socketio` for a paired phase. */

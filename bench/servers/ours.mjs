@@ -1,9 +1,13 @@
 // actionhero-ws from the built dist/, as a user mounts it: Express + ws.attach(server).
 // Env: PORT, REDIS_URL (2-node runs), SAY_MIDDLEWARE=1 (a per-recipient `say` hook),
-// TRANSFORMER (socket.io by default).
+// TRANSFORMER (socket.io by default), AHWS_DIST (another build's dist/, for `--base`).
 import express from "express";
-import { actionheroWs } from "../../dist/lib/index.js";
-import { serveControl } from "./control.mjs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+
+const dist = process.env.AHWS_DIST ? pathToFileURL(path.join(process.env.AHWS_DIST, "lib", "index.js")).href : "../../dist/lib/index.js";
+const { actionheroWs } = await import(dist);
+const { serveControl } = await import("./control.mjs");
 
 const port = Number(process.env.PORT);
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
