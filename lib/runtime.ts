@@ -3,7 +3,6 @@
  * Primus transport) and owns their lifecycle (start, attach, close, stats).
  */
 import { EventEmitter } from "node:events";
-import { randomUUID } from "node:crypto";
 import { IncomingMessage, ServerResponse, type Server as HttpServer } from "node:http";
 import type { Server as HttpsServer } from "node:https";
 import { Server as NetServer } from "node:net";
@@ -16,7 +15,6 @@ import { Connection } from "./connection/connection.js";
 import { ConnectionRegistry } from "./connection/connection-registry.js";
 import { ChatRoom } from "./chat/chat-room.js";
 import { FrameHandler } from "./protocol/frame-handler.js";
-import { verbError } from "./protocol/replies.js";
 import { createSocketServer } from "./transport/socket-server.js";
 import { broadcastToRoom, mirrorJoin, mirrorLeave } from "./transport/room-broadcast.js";
 import { generateClient, writeClient, type GeneratedClient } from "./client/client-generator.js";
@@ -245,11 +243,7 @@ export class Runtime extends EventEmitter {
     this.primus = createSocketServer(server, this.options, this.logger, {
       connected: (connection) => this.#connected(connection),
       data: (connection, data) => void this.frames.handle(connection, data),
-      invalidFrame: (connection, reason) => {
-        this.counters.badFrame("invalid_json");
-        // Undecodable: no id to echo, and the last frame's may be a request still in flight.
-        connection.sendMessage(verbError(new Error(reason), {}, randomUUID()));
-      },
+      invalidFrame: (connection) => this.frames.undecodable(connection),
       isClosing: () => this.closing,
       counters: this.counters,
       slowConsumer: (connection, queuedBytes) => {

@@ -2,10 +2,10 @@
  * Checks on inbound frames before anything runs: shape, messageId, and keys that would
  * reach an object's prototype.
  */
-import { randomUUID } from "node:crypto";
 import type { MessageId } from "../connection/connection.js";
 import type { BadFrameReason } from "../stats/counters.js";
 import { prototypeFree } from "../actions/prototype-free.js";
+import { freshMessageId } from "./replies.js";
 
 const forbiddenKeys = new Set(["__proto__", "constructor", "prototype"]);
 
@@ -28,10 +28,10 @@ export function asFrameObject(data: unknown): Record<string, unknown> {
 /** A client id is echoed back as is when it is a short string or a number; missing -> a UUID. */
 export function messageIdOf(frame: Record<string, unknown>, maxLength: number): { id: MessageId; error?: string } {
   const raw = frame.messageId;
-  if (raw === undefined || raw === null || raw === "" || raw === 0 || raw === false) return { id: randomUUID() };
+  if (raw === undefined || raw === null || raw === "" || raw === 0 || raw === false) return { id: freshMessageId() };
   if (typeof raw === "number" && Number.isFinite(raw)) return { id: raw };
   if (typeof raw === "string" && raw.length <= maxLength) return { id: raw };
-  return { id: randomUUID(), error: `messageId must be a number or a string of at most ${maxLength} characters` };
+  return { id: freshMessageId(), error: `messageId must be a number or a string of at most ${maxLength} characters` };
 }
 
 /** Deepest nesting of objects/arrays a frame may have (the frame itself is level 1). */

@@ -1,16 +1,15 @@
 /**
- * Turns one inbound frame into a verb, an action or a file read, and answers it
- * (protocol §2). Nothing a client sends can throw out of here: every failure becomes an
- * error frame to that client, and the server goes on serving everyone else.
+ * Turns one inbound frame into a verb, an action or a file read, and answers it. Nothing
+ * a client sends can throw out of here: every failure becomes an error frame to that
+ * client, and the server goes on serving everyone else.
  */
-import { randomUUID } from "node:crypto";
 import type { Connection, MessageId } from "../connection/connection.js";
 import type { ActionRegistry } from "../actions/action-registry.js";
 import { runActionThen, type ProcessorState } from "../actions/action-processor.js";
 import { chatErrors, type ChatRoom } from "../chat/chat-room.js";
 import type { Logger } from "../logger.js";
 import { readPublicFile } from "../files/static-file.js";
-import { actionReply, closeNotice, verbError, verbOk } from "./replies.js";
+import { actionReply, closeNotice, freshMessageId, invalidJsonReply, rateLimitedReply, verbError, verbOk } from "./replies.js";
 import { FrameError, asFrameObject, inspectClientValue, maxFrameDepth, messageIdOf, nullPrototypeCopy } from "./frame-checks.js";
 import { TokenBucket } from "./rate-limiter.js";
 import type { RuntimeCounters } from "../stats/counters.js";
@@ -45,10 +44,8 @@ export class FrameHandler {
    * needless promises and `await`s. Never rejects.
    */
   handle(connection: Connection, data: unknown): void | Promise<void> {
-    // A frame without a usable id is answered with a fresh one (as Actionhero does): the
-    // previous frame's id could belong to a request still in flight, whose callback the
-    // client would then fire with this error.
-    // (Made only when needed: a UUID per frame is ~0.3 µs on every round trip.)
+    // A frame without a usable id is answered with freshMessageId(), made only when needed
+    // (a UUID per frame is ~0.3 µs on every round trip).
     let messageId: MessageId | undefined;
     // Frames still arriving after a close (quit, flood, shutdown) are not run.
     if (connection.destroyed) return;
@@ -75,12 +72,18 @@ export class FrameHandler {
     }
   }
 
+  /** The transport could not decode what the client sent (not JSON): counted and answered. */
+  undecodable(connection: Connection): void {
+    this.deps.counters.badFrame("invalid_json");
+    connection.sendMessage(invalidJsonReply());
+  }
+
   /** A frame that could not be run: counted, logged at debug, answered with the reason. */
   #refuse(connection: Connection, data: unknown, messageId: MessageId | undefined, error: unknown): void {
     this.deps.counters.badFrame(error instanceof FrameError ? error.reason : "other");
     const reason = error instanceof Error ? error.message : String(error);
     this.deps.logger.debug({ connection: connection.id, reason }, "actionhero-ws: bad frame");
-    connection.sendMessage(verbError(new Error(reason), typeof data === "object" ? {} : data, messageId ?? randomUUID()));
+    connection.sendMessage(verbError(new Error(reason), typeof data === "object" ? {} : data, messageId ?? freshMessageId()));
   }
 
   /** Verbs other than `action`: Actionhero's `{status: "OK", data}` or its error frame. */
@@ -150,8 +153,8 @@ export class FrameHandler {
       void connection.destroy({ close: { code: 1008, reason: "rate limited" } });
       return false;
     }
-    const id = typeof data === "object" && data !== null ? messageIdOf(data as Record<string, unknown>, this.deps.messageIdLength).id : randomUUID();
-    connection.sendMessage({ status: "Error: rate limited", error: "Error: rate limited", retryAfterMs, context: "response", messageId: id });
+    const id = typeof data === "object" && data !== null ? messageIdOf(data as Record<string, unknown>, this.deps.messageIdLength).id : freshMessageId();
+    connection.sendMessage(rateLimitedReply(id, retryAfterMs));
     return false;
   }
 

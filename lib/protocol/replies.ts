@@ -1,5 +1,18 @@
-/** Reply frames exactly as Actionhero shapes them (protocol §3). */
+/**
+ * Reply frames exactly as Actionhero shapes them, and every protocol error reply: verb
+ * errors, undecodable frames, rate limits, and the fallback messageId they carry.
+ */
+import { randomUUID } from "node:crypto";
 import type { MessageId } from "../connection/connection.js";
+
+/**
+ * The id of a reply to a frame without a usable one (missing, malformed, undecodable).
+ * Fresh each time, as Actionhero does: the previous frame's id could belong to a request
+ * still in flight, whose callback the client would then fire with this error.
+ */
+export function freshMessageId(): string {
+  return randomUUID();
+}
 
 /** `{status: "OK", context: "response", data, messageId}`; `data` left out when undefined. */
 export function verbOk(data: unknown, messageId: MessageId): Record<string, unknown> {
@@ -15,6 +28,16 @@ export function verbError(error: unknown, data: unknown, messageId: MessageId): 
   // error's class, because clients compare these strings.
   const text = `Error: ${error instanceof Error ? error.message : String(error)}`;
   return { status: text, error: text, context: "response", data, messageId };
+}
+
+/** The reply to a frame the parser could not decode: nothing of it to echo, no id to keep. */
+export function invalidJsonReply(): Record<string, unknown> {
+  return verbError(new Error("invalid JSON"), {}, freshMessageId());
+}
+
+/** A frame refused by the per-connection token bucket; `retryAfterMs` until the next token. */
+export function rateLimitedReply(messageId: MessageId, retryAfterMs: number): Record<string, unknown> {
+  return { status: "Error: rate limited", error: "Error: rate limited", retryAfterMs, context: "response", messageId };
 }
 
 /** Action responses: the response fields flat, then context and messageId. */
