@@ -12,6 +12,7 @@ import type { ActionDefinition } from "./actions/action.js";
 import type { Logger } from "./logger.js";
 import type { RedisOption } from "./stores/redis-option.js";
 import type { MetricsOptions } from "./stats/prometheus-metrics.js";
+import { assertRoomName } from "./chat/room-name.js";
 
 /** Primus server options (`config.websocket.server` in Actionhero). */
 export interface PrimusServerOptions {
@@ -231,6 +232,13 @@ export function resolveOptions(input: ActionheroWsOptions = {}): ResolvedOptions
     }
     if (c.requestTimeout !== undefined && !isNonNegativeInt(c.requestTimeout)) {
       throw new TypeError('actionhero-ws: option "client.requestTimeout" must be a non-negative integer (ms)');
+    }
+  }
+  for (const room of Object.keys(input.startingChatRooms ?? {})) {
+    try {
+      assertRoomName(room, input.limits?.roomNameBytes ?? 256);
+    } catch (error) {
+      throw new TypeError(`actionhero-ws: option "startingChatRooms": ${(error as Error).message}`);
     }
   }
   (input.actions ?? []).forEach((a, i) => {
