@@ -13,14 +13,12 @@ export class TokenBucket {
 
   /** 0 when the message may pass, else milliseconds until the next token. */
   take(): number {
-    // The clock is read only when the bucket looks empty: the refill since the last reading
-    // is added then, capped at `burst`. Any window of T seconds still passes at most
-    // burst + T × perSecond messages, and a client within its budget costs no clock read.
-    if (this.#tokens < 1) {
-      const now = performance.now();
-      this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#last) / 1000) * this.perSecond);
-      this.#last = now;
-    }
+    // The refill since the last frame, capped at `burst`, is added on every frame: a refill
+    // added only when the bucket looks empty would credit idle time a second time (the
+    // tokens left from before the pause plus a full bucket). One clock read per frame.
+    const now = performance.now();
+    this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#last) / 1000) * this.perSecond);
+    this.#last = now;
     if (this.#tokens >= 1) {
       this.#tokens -= 1;
       this.strikes = 0;
