@@ -30,11 +30,11 @@ export interface FrameHandlerDeps {
 }
 
 const verbNotAllowed = (verb: unknown) => `verb not found or not allowed (${String(verb)})`;
-/** Refusals in a row (bucket empty) after which a flooding socket is closed. */
-const strikesToClose = 50;
 
 export class FrameHandler {
   readonly #buckets = new WeakMap<Connection, TokenBucket>();
+  /** Connections closed for flooding whose close is under way. */
+  readonly #closingFlooders = new WeakSet<Connection>();
 
   constructor(private readonly deps: FrameHandlerDeps) {}
 
@@ -139,23 +139,37 @@ export class FrameHandler {
     if (!bucket) this.#buckets.set(connection, (bucket = new TokenBucket(this.deps.messagesPerSecond, this.deps.messageBurst)));
     const retryAfterMs = bucket.take();
     if (retryAfterMs === 0) return true;
+    // Being closed for flooding: no more answers (the close notice is the last frame).
+    if (this.#closingFlooders.has(connection)) return false;
     this.deps.counters.rateLimited++;
-    if (bucket.strikes >= strikesToClose) {
-      const { messagesPerSecond, messageBurst } = this.deps;
-      this.deps.counters.rateLimitCloses++;
-      this.deps.logger.warn(
-        { connection: connection.id, remoteIP: connection.remoteIP, reason: "rate limited", messagesPerSecond, messageBurst },
-        "actionhero-ws: closing a connection that keeps flooding (over limits.messagesPerSecond)",
-      );
-      // The reason goes out before the close (Primus writes in order); the client is told
-      // not to reconnect.
-      connection.sendMessage(closeNotice("rate limited", `closed: more than ${messagesPerSecond} messages per second (burst ${messageBurst}) sustained`));
-      void connection.destroy({ close: { code: 1008, reason: "rate limited" } });
+    if (bucket.flooding) {
+      this.#closeFlooder(connection);
       return false;
     }
     const id = typeof data === "object" && data !== null ? messageIdOf(data as Record<string, unknown>, this.deps.messageIdLength).id : freshMessageId();
     connection.sendMessage(rateLimitedReply(id, retryAfterMs));
     return false;
+  }
+
+  /**
+   * Closes a connection that kept flooding. The close waits for the next turn of the event
+   * loop, so replies to frames admitted before it (verbs answer a microtask later) go out
+   * first; what arrives meanwhile is dropped.
+   */
+  #closeFlooder(connection: Connection): void {
+    this.#closingFlooders.add(connection);
+    const { messagesPerSecond, messageBurst } = this.deps;
+    this.deps.counters.rateLimitCloses++;
+    this.deps.logger.warn(
+      { connection: connection.id, remoteIP: connection.remoteIP, reason: "rate limited", messagesPerSecond, messageBurst },
+      "actionhero-ws: closing a connection that keeps flooding (over limits.messagesPerSecond)",
+    );
+    setImmediate(() => {
+      // The reason goes out before the close (Primus writes in order); the client is told
+      // not to reconnect.
+      connection.sendMessage(closeNotice("rate limited", `closed: more than ${messagesPerSecond} messages per second (burst ${messageBurst}) sustained`));
+      void connection.destroy({ close: { code: 1008, reason: "rate limited" } });
+    });
   }
 
   /** Runs an action; its reply is written from the action's own completion, without promises of ours. */

@@ -14,7 +14,7 @@ export type BadFrameReason = "invalid_json" | "not_object" | "message_id" | "for
 export class RuntimeCounters {
   /** Frames refused by the per-connection token bucket. */
   rateLimited = 0;
-  /** Connections closed for flooding (the bucket stayed empty). */
+  /** Connections closed for flooding (refusals kept coming for seconds). */
   rateLimitCloses = 0;
   /** Frames refused as malformed (any reason, see `badFrameReasons`). */
   badFrames = 0;

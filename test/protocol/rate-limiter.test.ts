@@ -48,4 +48,11 @@ describe("protocol: token bucket", function () {
     const { passed, ms } = burst(bucket, 200);
     expect(passed, `admitted in a ${ms.toFixed(1)} ms burst`).to.be.at.most(most(100, perSecond, ms));
   });
+
+  it("does not take one burst for a flood, however many of its frames are refused", () => {
+    const bucket = new TokenBucket(50, 100);
+    const { passed } = burst(bucket, 1000);
+    expect(passed).to.be.at.least(100);
+    expect(bucket.flooding).to.equal(false);
+  });
 });
