@@ -38,8 +38,9 @@ export function messageIdOf(frame: Record<string, unknown>, maxLength: number): 
 export const maxFrameDepth = 32;
 
 /**
- * One walk over a client's value: a `__proto__`/`constructor`/`prototype` key anywhere, or
- * objects/arrays nested deeper than `max` levels (echoing such a frame in an error, or
+ * One walk over a client's value: a `__proto__`/`constructor`/`prototype` key anywhere,
+ * binary (a Buffer, typed array or ArrayBuffer) anywhere, or objects/arrays nested deeper
+ * than `max` levels (echoing such a frame in an error, or
  * storing it, would overflow JSON.stringify's stack). Returns the first problem found.
  */
 export function inspectClientValue(value: unknown, max: number, where = "a frame"): FrameError | undefined {
@@ -48,6 +49,9 @@ export function inspectClientValue(value: unknown, max: number, where = "a frame
 
 function walk(value: unknown, max: number, depth: number, where: string): FrameError | undefined {
   if (typeof value !== "object" || value === null) return undefined;
+  // Before any key is read: socket.io hands binary over as Buffers, whose every byte would
+  // be a key (a frame of 60 KB walked, spread into a verb's words and echoed as JSON).
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return new FrameError("binary frames are not supported", "binary");
   if (depth > max) return new FrameError(`frame nested deeper than ${max} levels`, "too_deep");
   // for...in: values from JSON.parse have no inherited enumerable keys, and it allocates
   // no key array on this per-frame path.
