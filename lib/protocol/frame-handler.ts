@@ -9,7 +9,7 @@ import { runActionThen, type ProcessorState } from "../actions/action-processor.
 import { chatErrors, type ChatRoom } from "../chat/chat-room.js";
 import type { Logger } from "../logger.js";
 import { readPublicFile } from "../files/static-file.js";
-import { actionReply, closeNotice, freshMessageId, invalidJsonReply, rateLimitedReply, verbError, verbOk } from "./replies.js";
+import { actionReply, closeNotice, freshMessageId, invalidJsonReply, rateLimitedReply, unencodableReply, verbError, verbOk } from "./replies.js";
 import { FrameError, asFrameObject, inspectClientValue, maxFrameDepth, messageIdOf, nullPrototypeCopy } from "./frame-checks.js";
 import { TokenBucket } from "./rate-limiter.js";
 import type { RuntimeCounters } from "../stats/counters.js";
@@ -181,14 +181,22 @@ export class FrameHandler {
     runActionThen(this.deps.actions, connection, received, processor, (error, outcome) => {
       try {
         if (outcome === undefined) this.#refuse(connection, received, messageId, error);
-        else if (outcome.toRender) connection.sendFrame(actionReply(outcome.response, messageId));
+        // The transport finds out whether JSON can encode the reply while it encodes it
+        // anyway: no extra walk over every reply here.
+        else if (outcome.toRender && !connection.sendFrame(actionReply(outcome.response, messageId))) this.#unencodable(connection, received, messageId);
       } catch (failure) {
-        // A reply that cannot be written (e.g. a response JSON cannot encode): said once, at debug.
+        // A reply the transport failed to write: said once, at debug.
         this.deps.logger.debug({ connection: connection.id, err: String(failure) }, "actionhero-ws: could not send an action reply");
       } finally {
         processor.end();
       }
     });
+  }
+
+  /** The action ran but JSON cannot encode its response: the app's bug, answered as an error. */
+  #unencodable(connection: Connection, received: Record<string, unknown>, messageId: MessageId): void {
+    this.deps.logger.warn({ connection: connection.id, action: String(received.action) }, "actionhero-ws: an action's response could not be encoded as JSON (a cycle or a BigInt?)");
+    connection.sendFrame(unencodableReply(messageId));
   }
 
   async #file(connection: Connection, file: unknown, messageId: MessageId): Promise<void> {

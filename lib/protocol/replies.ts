@@ -74,6 +74,14 @@ export function rateLimitedReply(messageId: MessageId, retryAfterMs: number): Re
   return { status: "Error: rate limited", error: "Error: rate limited", retryAfterMs, context: "response", messageId };
 }
 
+/** What a request gets when its response cannot be encoded as JSON (a cycle, a BigInt). */
+export const unencodableResponse = "the response could not be encoded as JSON";
+
+/** The action error sent instead of a response JSON cannot encode. */
+export function unencodableReply(messageId: MessageId): Record<string, unknown> {
+  return { error: unencodableResponse, context: "response", messageId };
+}
+
 /** Action responses: the response fields flat, then context and messageId. */
 export function actionReply(response: Record<string, unknown>, messageId: MessageId): Record<string, unknown> {
   // Same result as `{ ...response, context: "response", messageId }`, but V8 (Node 20) takes

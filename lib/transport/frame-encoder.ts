@@ -3,7 +3,7 @@
  * Primus's JSON encoder plus its U+2028/U+2029 escaping.
  */
 import type Primus from "primus";
-import { encode } from "./primus-codec.js";
+import { encode, encodesJson } from "./primus-codec.js";
 import { sendFrameObject, sendPacket } from "./spark-fast-path.js";
 import { markWritten } from "./outbound-sweeper.js";
 
@@ -37,16 +37,20 @@ function emitPacket(primus: Primus, spark: Primus.Spark, packet: string): void {
  * pipeline when no outgoing transformer is registered (that pipeline allocates a packet
  * and a closure per write; every reply takes this path). A client that takes object
  * frames gets the frame itself (object-frames.ts): the same value once decoded.
+ * Returns false only when JSON cannot encode the frame (a cycle, a BigInt): nothing was
+ * sent, and the caller can answer with an error instead.
  */
-export function writeFrame(primus: Primus, spark: Primus.Spark, frame: unknown): void {
+export function writeFrame(primus: Primus, spark: Primus.Spark, frame: unknown): boolean {
   markWritten();
   if (canEncodeOnce(primus)) {
-    if (spark.readyState === primus.Spark.CLOSED) return;
-    if (typeof frame === "object" && frame !== null && sendFrameObject(spark, frame)) return;
+    if (spark.readyState === primus.Spark.CLOSED) return true;
+    if (typeof frame === "object" && frame !== null && sendFrameObject(spark, frame)) return true;
     const packet = encodeOnce(primus, frame);
-    if (packet !== undefined) return emitPacket(primus, spark, packet);
+    if (packet !== undefined) return (emitPacket(primus, spark, packet), true);
+    if (encodesJson(primus)) return false;
   }
   spark.write(frame);
+  return true;
 }
 
 /** One frame to many sparks, encoded once when Primus allows, else `spark.write` each. */

@@ -134,8 +134,8 @@ class SparkTransport implements ConnectionTransport {
     private readonly spark: Primus.Spark,
   ) {}
 
-  write(frame: object): void {
-    writeFrame(this.primus, this.spark, frame);
+  write(frame: object): boolean {
+    return writeFrame(this.primus, this.spark, frame);
   }
 
   end(reconnect: boolean, close?: CloseReason): void {
