@@ -154,7 +154,7 @@ export class FrameHandler {
   /**
    * Closes a connection that kept flooding. The close waits for the next turn of the event
    * loop, so replies to frames admitted before it (verbs answer a microtask later) go out
-   * first; what arrives meanwhile is dropped.
+   * first; frames refused meanwhile are dropped unanswered.
    */
   #closeFlooder(connection: Connection): void {
     this.#closingFlooders.add(connection);
