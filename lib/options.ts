@@ -12,6 +12,7 @@ import { actionDefinitionProblem, type ActionDefinition } from "./actions/action
 import type { Logger } from "./logger.js";
 import type { RedisOption } from "./stores/redis-option.js";
 import type { MetricsOptions } from "./stats/prometheus-metrics.js";
+import { assertRoomName } from "./chat/room-name.js";
 
 /** Primus server options (`config.websocket.server` in Actionhero). */
 export interface PrimusServerOptions {
@@ -287,6 +288,13 @@ export function resolveOptions(input: ActionheroWsOptions = {}): ResolvedOptions
     }
     if (c.requestTimeout !== undefined && !isNonNegativeInt(c.requestTimeout)) {
       throw new TypeError('actionhero-ws: option "client.requestTimeout" must be a non-negative integer (ms)');
+    }
+  }
+  for (const room of Object.keys(input.startingChatRooms ?? {})) {
+    try {
+      assertRoomName(room, input.limits?.roomNameBytes ?? defaults.limits.roomNameBytes);
+    } catch (error) {
+      throw new TypeError(`actionhero-ws: option "startingChatRooms": ${(error as Error).message}`);
     }
   }
   (input.actions ?? []).forEach((action, i) => {

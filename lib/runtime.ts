@@ -175,7 +175,7 @@ export class Runtime extends EventEmitter {
     this.#mounted = mountSocketServer(server, this.options, this.logger, this.counters, {
       connected: (connection) => this.connections.open(connection),
       data: (connection, data) => void this.frames.handle(connection, data),
-      invalidFrame: (connection, reason) => this.frames.undecodable(connection, reason),
+      invalidFrame: (connection) => this.frames.undecodable(connection),
       isClosing: () => this.#closing,
     });
   }

@@ -2,7 +2,8 @@
  * Room names are opaque strings (never patterns), bounded in size and free of control
  * characters so they are safe as Redis keys, log fields and DOM text.
  */
-const controlChars = /[\u0000-\u001f\u007f]/;
+/** C0, DEL and C1 (U+0080–U+009F: terminals take U+009B as an escape, U+0085 as a newline). */
+const controlChars = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Throws a clear Error when `room` cannot be a room name. */
 export function assertRoomName(room: unknown, maxBytes: number): asserts room is string {

@@ -31,8 +31,8 @@ export interface CloseReason {
 
 /** What the connection needs from the transport. */
 export interface ConnectionTransport {
-  /** Writes one already-shaped frame. */
-  write(frame: object): void;
+  /** Writes one already-shaped frame; false when it cannot be encoded (nothing was sent). */
+  write(frame: object): boolean | void;
   /** Writes a frame already encoded for the wire (one encoding shared by many sockets). */
   writeEncoded?(packet: string): void;
   /** Ends the socket; `reconnect` tells the client whether it may retry. */
@@ -138,10 +138,11 @@ export class Connection {
 
   /**
    * Writes a frame the protocol layer already shaped (`context`, `messageId`, errors as
-   * strings) without sendMessage's copy: the path of every action reply.
+   * strings) without sendMessage's copy: the path of every action reply. False when the
+   * frame cannot be encoded as JSON (a cycle, a BigInt): nothing was sent.
    */
-  sendFrame(frame: OutboundMessage): void {
-    if (!this.destroyed) this.#transport.write(frame);
+  sendFrame(frame: OutboundMessage): boolean {
+    return this.destroyed || this.#transport.write(frame) !== false;
   }
 
   details(): ConnectionDetails {

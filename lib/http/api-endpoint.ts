@@ -9,6 +9,7 @@ import type { ActionRegistry } from "../actions/action-registry.js";
 import type { HttpRequester, Params } from "../actions/action.js";
 import { processAction, type ActionOutcomeKind, type ProcessorState } from "../actions/action-processor.js";
 import { inspectClientValue, maxFrameDepth, nullPrototypeCopy } from "../protocol/frame-checks.js";
+import { unencodableResponse } from "../protocol/replies.js";
 
 const statusFor: Record<ActionOutcomeKind, number> = { ok: 200, unknown: 404, invalid: 422, busy: 429, failed: 500, shutdown: 503 };
 
@@ -49,10 +50,17 @@ async function readBody(req: IncomingMessage & { body?: unknown }, limit: number
   }
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const json = JSON.stringify(body);
+/** Answers with `body` as JSON; false (nothing sent) when JSON cannot encode it. */
+function send(res: ServerResponse, status: number, body: unknown): boolean {
+  let json: string;
+  try {
+    json = JSON.stringify(body);
+  } catch {
+    return false;
+  }
   res.writeHead(status, { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(json), "Cache-Control": "no-store" });
   res.end(json);
+  return true;
 }
 
 /** Handles one request below apiPath; `actionFromPath` is the `:action` segment if any. */
@@ -70,12 +78,16 @@ export async function handleApiRequest(
     body = await readBody(req, deps.maxBodyBytes);
   } catch (error) {
     const status = error instanceof BodyError ? error.status : 400;
-    return send(res, status, { error: error instanceof Error ? error.message : String(error) });
+    send(res, status, { error: error instanceof Error ? error.message : String(error) });
+    return;
   }
   const merged = { ...Object.fromEntries(url.searchParams), ...body };
   // The query string too: `?__proto__=` must be refused like the same key in a body.
   const problem = inspectClientValue(merged, maxFrameDepth, "params");
-  if (problem) return send(res, 400, { error: problem.message });
+  if (problem) {
+    send(res, 400, { error: problem.message });
+    return;
+  }
   const params = nullPrototypeCopy(merged);
   if (actionFromPath) params.action = actionFromPath;
   const requester: HttpRequester = {
@@ -93,11 +105,11 @@ export async function handleApiRequest(
       res.end();
       return;
     }
-    send(res, statusFor[outcome.kind], {
-      ...outcome.response,
-      serverInformation: { serverName: deps.serverName, apiVersion: params.apiVersion ?? null, requestDuration: Date.now() - started, currentTime: Date.now() },
-      requesterInformation: { id: requester.id, fingerprint, remoteIP: requester.remoteIP, receivedParams: { ...params } },
-    });
+    const serverInformation = { serverName: deps.serverName, apiVersion: params.apiVersion ?? null, requestDuration: Date.now() - started, currentTime: Date.now() };
+    const requesterInformation = { id: requester.id, fingerprint, remoteIP: requester.remoteIP, receivedParams: { ...params } };
+    if (!send(res, statusFor[outcome.kind], { ...outcome.response, serverInformation, requesterInformation })) {
+      send(res, 500, { error: unencodableResponse, serverInformation, requesterInformation });
+    }
   } finally {
     deps.processor.end();
   }

@@ -2,10 +2,10 @@
  * Checks on inbound frames before anything runs: shape, messageId, and keys that would
  * reach an object's prototype.
  */
-import { randomUUID } from "node:crypto";
 import type { MessageId } from "../connection/connection.js";
 import type { BadFrameReason } from "../stats/counters.js";
 import { prototypeFree } from "../connection/prototype-free.js";
+import { freshMessageId } from "./replies.js";
 
 const forbiddenKeys = new Set(["__proto__", "constructor", "prototype"]);
 
@@ -28,18 +28,19 @@ export function asFrameObject(data: unknown): Record<string, unknown> {
 /** A client id is echoed back as is when it is a short string or a number; missing -> a UUID. */
 export function messageIdOf(frame: Record<string, unknown>, maxLength: number): { id: MessageId; error?: string } {
   const raw = frame.messageId;
-  if (raw === undefined || raw === null || raw === "" || raw === 0 || raw === false) return { id: randomUUID() };
+  if (raw === undefined || raw === null || raw === "" || raw === 0 || raw === false) return { id: freshMessageId() };
   if (typeof raw === "number" && Number.isFinite(raw)) return { id: raw };
   if (typeof raw === "string" && raw.length <= maxLength) return { id: raw };
-  return { id: randomUUID(), error: `messageId must be a number or a string of at most ${maxLength} characters` };
+  return { id: freshMessageId(), error: `messageId must be a number or a string of at most ${maxLength} characters` };
 }
 
 /** Deepest nesting of objects/arrays a frame may have (the frame itself is level 1). */
 export const maxFrameDepth = 32;
 
 /**
- * One walk over a client's value: a `__proto__`/`constructor`/`prototype` key anywhere, or
- * objects/arrays nested deeper than `max` levels (echoing such a frame in an error, or
+ * One walk over a client's value: a `__proto__`/`constructor`/`prototype` key anywhere,
+ * binary (a Buffer, typed array or ArrayBuffer) anywhere, or objects/arrays nested deeper
+ * than `max` levels (echoing such a frame in an error, or
  * storing it, would overflow JSON.stringify's stack). Returns the first problem found.
  */
 export function inspectClientValue(value: unknown, max: number, where = "a frame"): FrameError | undefined {
@@ -48,6 +49,9 @@ export function inspectClientValue(value: unknown, max: number, where = "a frame
 
 function walk(value: unknown, max: number, depth: number, where: string): FrameError | undefined {
   if (typeof value !== "object" || value === null) return undefined;
+  // Before any key is read: socket.io hands binary over as Buffers, whose every byte would
+  // be a key (a frame of 60 KB walked, spread into a verb's words and echoed as JSON).
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return new FrameError("binary frames are not supported", "binary");
   if (depth > max) return new FrameError(`frame nested deeper than ${max} levels`, "too_deep");
   // for...in: values from JSON.parse have no inherited enumerable keys, and it allocates
   // no key array on this per-frame path.

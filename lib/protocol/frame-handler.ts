@@ -1,16 +1,15 @@
 /**
- * Turns one inbound frame into a verb, an action or a file read, and answers it
- * (protocol §2). Nothing a client sends can throw out of here: every failure becomes an
- * error frame to that client, and the server goes on serving everyone else.
+ * Turns one inbound frame into a verb, an action or a file read, and answers it. Nothing
+ * a client sends can throw out of here: every failure becomes an error frame to that
+ * client, and the server goes on serving everyone else.
  */
-import { randomUUID } from "node:crypto";
 import type { Connection, MessageId } from "../connection/connection.js";
 import type { ActionRegistry } from "../actions/action-registry.js";
 import { runActionThen, type ProcessorState } from "../actions/action-processor.js";
 import { chatErrors, type ChatRoom } from "../chat/chat-room.js";
 import type { Logger } from "../logger.js";
 import { readPublicFile } from "../files/static-file.js";
-import { actionReply, closeNotice, verbError, verbOk } from "./replies.js";
+import { actionReply, closeNotice, freshMessageId, invalidJsonReply, rateLimitedReply, unencodableReply, verbError, verbOk } from "./replies.js";
 import { FrameError, asFrameObject, inspectClientValue, maxFrameDepth, messageIdOf, nullPrototypeCopy } from "./frame-checks.js";
 import { TokenBucket } from "./rate-limiter.js";
 import type { RuntimeCounters } from "../stats/counters.js";
@@ -31,11 +30,11 @@ export interface FrameHandlerDeps {
 }
 
 const verbNotAllowed = (verb: unknown) => `verb not found or not allowed (${String(verb)})`;
-/** Refusals in a row (bucket empty) after which a flooding socket is closed. */
-const strikesToClose = 50;
 
 export class FrameHandler {
   readonly #buckets = new WeakMap<Connection, TokenBucket>();
+  /** Connections closed for flooding whose close is under way. */
+  readonly #closingFlooders = new WeakSet<Connection>();
 
   constructor(private readonly deps: FrameHandlerDeps) {}
 
@@ -45,10 +44,8 @@ export class FrameHandler {
    * needless promises and `await`s. Never rejects.
    */
   handle(connection: Connection, data: unknown): void | Promise<void> {
-    // A frame without a usable id is answered with a fresh one (as Actionhero does): the
-    // previous frame's id could belong to a request still in flight, whose callback the
-    // client would then fire with this error.
-    // (Made only when needed: a UUID per frame is ~0.3 µs on every round trip.)
+    // A frame without a usable id is answered with freshMessageId(), made only when needed
+    // (a UUID per frame is ~0.3 µs on every round trip).
     let messageId: MessageId | undefined;
     // Frames still arriving after a close (quit, flood, shutdown) are not run.
     if (connection.destroyed) return;
@@ -75,10 +72,10 @@ export class FrameHandler {
     }
   }
 
-  /** The transport could not decode a frame: no id to echo, and the last frame's may be a request still in flight. */
-  undecodable(connection: Connection, reason: string): void {
+  /** The transport could not decode what the client sent (not JSON): counted and answered. */
+  undecodable(connection: Connection): void {
     this.deps.counters.badFrame("invalid_json");
-    connection.sendMessage(verbError(new Error(reason), {}, randomUUID()));
+    connection.sendMessage(invalidJsonReply());
   }
 
   /** A frame that could not be run: counted, logged at debug, answered with the reason. */
@@ -86,7 +83,7 @@ export class FrameHandler {
     this.deps.counters.badFrame(error instanceof FrameError ? error.reason : "other");
     const reason = error instanceof Error ? error.message : String(error);
     this.deps.logger.debug({ connection: connection.id, reason }, "actionhero-ws: bad frame");
-    connection.sendMessage(verbError(new Error(reason), typeof data === "object" ? {} : data, messageId ?? randomUUID()));
+    connection.sendMessage(verbError(new Error(reason), typeof data === "object" ? {} : data, messageId ?? freshMessageId()));
   }
 
   /** Verbs other than `action`: Actionhero's `{status: "OK", data}` or its error frame. */
@@ -142,23 +139,37 @@ export class FrameHandler {
     if (!bucket) this.#buckets.set(connection, (bucket = new TokenBucket(this.deps.messagesPerSecond, this.deps.messageBurst)));
     const retryAfterMs = bucket.take();
     if (retryAfterMs === 0) return true;
+    // Being closed for flooding: no more answers (the close notice is the last frame).
+    if (this.#closingFlooders.has(connection)) return false;
     this.deps.counters.rateLimited++;
-    if (bucket.strikes >= strikesToClose) {
-      const { messagesPerSecond, messageBurst } = this.deps;
-      this.deps.counters.rateLimitCloses++;
-      this.deps.logger.warn(
-        { connection: connection.id, remoteIP: connection.remoteIP, reason: "rate limited", messagesPerSecond, messageBurst },
-        "actionhero-ws: closing a connection that keeps flooding (over limits.messagesPerSecond)",
-      );
+    if (bucket.flooding) {
+      this.#closeFlooder(connection);
+      return false;
+    }
+    const id = typeof data === "object" && data !== null ? messageIdOf(data as Record<string, unknown>, this.deps.messageIdLength).id : freshMessageId();
+    connection.sendMessage(rateLimitedReply(id, retryAfterMs));
+    return false;
+  }
+
+  /**
+   * Closes a connection that kept flooding. The close waits for the next turn of the event
+   * loop, so replies to frames admitted before it (verbs answer a microtask later) go out
+   * first; frames refused meanwhile are dropped unanswered.
+   */
+  #closeFlooder(connection: Connection): void {
+    this.#closingFlooders.add(connection);
+    const { messagesPerSecond, messageBurst } = this.deps;
+    this.deps.counters.rateLimitCloses++;
+    this.deps.logger.warn(
+      { connection: connection.id, remoteIP: connection.remoteIP, reason: "rate limited", messagesPerSecond, messageBurst },
+      "actionhero-ws: closing a connection that keeps flooding (over limits.messagesPerSecond)",
+    );
+    setImmediate(() => {
       // The reason goes out before the close (Primus writes in order); the client is told
       // not to reconnect.
       connection.sendMessage(closeNotice("rate limited", `closed: more than ${messagesPerSecond} messages per second (burst ${messageBurst}) sustained`));
       void connection.destroy({ close: { code: 1008, reason: "rate limited" } });
-      return false;
-    }
-    const id = typeof data === "object" && data !== null ? messageIdOf(data as Record<string, unknown>, this.deps.messageIdLength).id : randomUUID();
-    connection.sendMessage({ status: "Error: rate limited", error: "Error: rate limited", retryAfterMs, context: "response", messageId: id });
-    return false;
+    });
   }
 
   /** Runs an action; its reply is written from the action's own completion, without promises of ours. */
@@ -170,14 +181,22 @@ export class FrameHandler {
     runActionThen(this.deps.actions, connection, received, processor, (error, outcome) => {
       try {
         if (outcome === undefined) this.#refuse(connection, received, messageId, error);
-        else if (outcome.toRender) connection.sendFrame(actionReply(outcome.response, messageId));
+        // The transport finds out whether JSON can encode the reply while it encodes it
+        // anyway: no extra walk over every reply here.
+        else if (outcome.toRender && !connection.sendFrame(actionReply(outcome.response, messageId))) this.#unencodable(connection, received, messageId);
       } catch (failure) {
-        // A reply that cannot be written (e.g. a response JSON cannot encode): said once, at debug.
+        // A reply the transport failed to write: said once, at debug.
         this.deps.logger.debug({ connection: connection.id, err: String(failure) }, "actionhero-ws: could not send an action reply");
       } finally {
         processor.end();
       }
     });
+  }
+
+  /** The action ran but JSON cannot encode its response: the app's bug, answered as an error. */
+  #unencodable(connection: Connection, received: Record<string, unknown>, messageId: MessageId): void {
+    this.deps.logger.warn({ connection: connection.id, action: String(received.action) }, "actionhero-ws: an action's response could not be encoded as JSON (a cycle or a BigInt?)");
+    connection.sendFrame(unencodableReply(messageId));
   }
 
   async #file(connection: Connection, file: unknown, messageId: MessageId): Promise<void> {

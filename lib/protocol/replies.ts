@@ -1,5 +1,18 @@
-/** Reply frames exactly as Actionhero shapes them (protocol §3). */
+/**
+ * Reply frames exactly as Actionhero shapes them, and every protocol error reply: verb
+ * errors, undecodable frames, rate limits, and the fallback messageId they carry.
+ */
+import { randomUUID } from "node:crypto";
 import type { MessageId } from "../connection/connection.js";
+
+/**
+ * The id of a reply to a frame without a usable one (missing, malformed, undecodable).
+ * Fresh each time, as Actionhero does: the previous frame's id could belong to a request
+ * still in flight, whose callback the client would then fire with this error.
+ */
+export function freshMessageId(): string {
+  return randomUUID();
+}
 
 /** `{status: "OK", context: "response", data, messageId}`; `data` left out when undefined. */
 export function verbOk(data: unknown, messageId: MessageId): Record<string, unknown> {
@@ -9,12 +22,64 @@ export function verbOk(data: unknown, messageId: MessageId): Record<string, unkn
   return frame;
 }
 
-/** Verb errors carry `String(err)`, i.e. the "Error: " prefix, in both status and error. */
+/**
+ * Verb errors carry `String(err)`, i.e. the "Error: " prefix, in both status and error;
+ * `data` is what the client sent, echoed only when small (see echoOf).
+ */
 export function verbError(error: unknown, data: unknown, messageId: MessageId): Record<string, unknown> {
   // Always "Error: <message>" (what String(err) gives for a plain Error), whatever the
   // error's class, because clients compare these strings.
   const text = `Error: ${error instanceof Error ? error.message : String(error)}`;
-  return { status: text, error: text, context: "response", data, messageId };
+  return { status: text, error: text, context: "response", data: echoOf(data), messageId };
+}
+
+/** Most characters of the client's input an error reply echoes (about, as JSON). */
+export const maxEchoChars = 1024;
+
+/**
+ * What an error reply echoes of a client's value: the value when its JSON is small; else a
+ * long string cut to `maxEchoChars` (with "…"), anything else `{}`. A refusal must never
+ * cost more to send than the frame cost to receive.
+ */
+export function echoOf(value: unknown): unknown {
+  if (typeof value === "string") return value.length <= maxEchoChars ? value : `${value.slice(0, maxEchoChars)}…`;
+  if (typeof value !== "object" || value === null) return value;
+  return jsonLengthWithin(value, maxEchoChars) >= 0 ? value : {};
+}
+
+/**
+ * `budget` minus the (approximate) JSON length of `value`, or a negative number as soon as
+ * it is over: the walk stops there, so its cost is bounded by the budget, not by the value.
+ */
+function jsonLengthWithin(value: unknown, budget: number): number {
+  if (typeof value === "string") return budget - value.length - 2;
+  if (typeof value !== "object" || value === null) return budget - 8;
+  // Binary is never echoed (its bytes would each be a key).
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return -1;
+  let left = budget - 2;
+  for (const key in value) {
+    left = jsonLengthWithin((value as Record<string, unknown>)[key], left - key.length - 4);
+    if (left < 0) return left;
+  }
+  return left;
+}
+
+/** The reply to a frame the parser could not decode: nothing of it to echo, no id to keep. */
+export function invalidJsonReply(): Record<string, unknown> {
+  return verbError(new Error("invalid JSON"), {}, freshMessageId());
+}
+
+/** A frame refused by the per-connection token bucket; `retryAfterMs` until the next token. */
+export function rateLimitedReply(messageId: MessageId, retryAfterMs: number): Record<string, unknown> {
+  return { status: "Error: rate limited", error: "Error: rate limited", retryAfterMs, context: "response", messageId };
+}
+
+/** What a request gets when its response cannot be encoded as JSON (a cycle, a BigInt). */
+export const unencodableResponse = "the response could not be encoded as JSON";
+
+/** The action error sent instead of a response JSON cannot encode. */
+export function unencodableReply(messageId: MessageId): Record<string, unknown> {
+  return { error: unencodableResponse, context: "response", messageId };
 }
 
 /** Action responses: the response fields flat, then context and messageId. */

@@ -9,12 +9,12 @@
 const knownVerbs = new Set(["action", "file", "roomAdd", "roomLeave", "roomView", "say", "detailsView", "documentation", "quit", "exit"]);
 
 /** Why a frame was refused before it ran (the `reason` label of `ahws_bad_frames_total`). */
-export type BadFrameReason = "invalid_json" | "not_object" | "message_id" | "forbidden_key" | "too_deep" | "too_large" | "other";
+export type BadFrameReason = "invalid_json" | "not_object" | "message_id" | "forbidden_key" | "too_deep" | "too_large" | "binary" | "other";
 
 export class RuntimeCounters {
   /** Frames refused by the per-connection token bucket. */
   rateLimited = 0;
-  /** Connections closed for flooding (the bucket stayed empty). */
+  /** Connections closed for flooding (refusals kept coming for seconds). */
   rateLimitCloses = 0;
   /** Frames refused as malformed (any reason, see `badFrameReasons`). */
   badFrames = 0;

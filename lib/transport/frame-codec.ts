@@ -52,6 +52,11 @@ export function encode(primus: Primus, value: unknown): string | undefined {
   return typeof packet === "string" ? packet : undefined;
 }
 
+/** True when `encode` is JSON.stringify itself: undefined from it then means "cannot be encoded". */
+export function encodesJson(primus: Primus): boolean {
+  return primus.encoder === json.encoder;
+}
+
 /** The decoded value, or `undecoded` (Primus's own path then reports the error). */
 export function decode(primus: Primus, spark: Primus.Spark, raw: unknown): unknown {
   if (primus.decoder === json.decoder) {

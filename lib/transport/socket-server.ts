@@ -25,7 +25,7 @@ export interface SocketServerHooks {
   connected(connection: Connection): void;
   data(connection: Connection, data: unknown): void;
   /** The spark sent something that is not valid JSON. */
-  invalidFrame(connection: Connection, reason: string): void;
+  invalidFrame(connection: Connection): void;
   isClosing(): boolean;
 }
 
@@ -96,7 +96,7 @@ export function mountSocketServer(
     spark.on("error", (error: Error) => {
       // Primus reports undecodable frames as a ParserError here; transport errors also land
       // here, and those concern the socket, not a frame the client could correct.
-      if (/decode/i.test(error.message)) hooks.invalidFrame(connection, "invalid JSON");
+      if (/decode/i.test(error.message)) hooks.invalidFrame(connection);
       else logger.debug({ connection: connection.id, err: error.message }, "actionhero-ws: socket error");
     });
     spark.on("end", () => void connection.cleanup());

@@ -16,7 +16,7 @@
  */
 import type Primus from "primus";
 import type { CloseReason, ConnectionTransport } from "../connection/connection.js";
-import { canEncodeOnce, decode, encodeOnce, isPlainJson, undecoded } from "./frame-codec.js";
+import { canEncodeOnce, decode, encodeOnce, encodesJson, isPlainJson, undecoded } from "./frame-codec.js";
 import { markWritten } from "./outbound-sweeper.js";
 
 /** The connection's frame handler. */
@@ -67,18 +67,30 @@ export class SparkTransport implements ConnectionTransport {
     return this.send !== undefined && this.spark.listenerCount("outgoing::data") === 1 ? this.send : undefined;
   }
 
-  /** `spark.write(frame)` with the same bytes on the wire, on the fast path when it applies. */
-  write(frame: object): void {
+  /**
+   * `spark.write(frame)` with the same bytes on the wire, on the fast path when it applies.
+   * False only when JSON cannot encode the frame (a cycle, a BigInt): nothing was sent, and
+   * the caller can answer with an error instead.
+   */
+  write(frame: object): boolean {
     const primus = this.spark.primus;
     markWritten();
     if (canEncodeOnce(primus)) {
-      if (!this.#open) return;
+      if (!this.#open) return true;
       const direct = this.#direct();
-      if (direct !== undefined && this.objects && isPlainJson(frame)) return direct(this.spark, frame);
+      if (direct !== undefined && this.objects && isPlainJson(frame)) {
+        direct(this.spark, frame);
+        return true;
+      }
       const packet = encodeOnce(primus, frame);
-      if (packet !== undefined) return this.writeEncoded(packet);
+      if (packet !== undefined) {
+        this.writeEncoded(packet);
+        return true;
+      }
+      if (encodesJson(primus)) return false;
     }
     this.spark.write(frame);
+    return true;
   }
 
   /** An encoded packet (frame-codec.ts encodeOnce) to this socket: what `outgoing::data` would do. */

@@ -7,6 +7,7 @@ import { expect } from "chai";
 import { randomUUID } from "node:crypto";
 import { createClient } from "redis";
 import { startTestServer, type TestServer } from "../support/test-server.js";
+import { actionheroWs } from "../../lib/index.js";
 import { RawClient } from "../support/primus-client.js";
 import { startRedisServer, type RedisServer } from "../support/redis-server.js";
 import { idOf, rejection, sleep, waitFor } from "../support/chat-helpers.js";
@@ -32,6 +33,9 @@ const REFUSED: Array<[string, unknown, RegExp]> = [
   ["a newline", "a\nb", /^Error: invalid room name: contains control characters$/],
   ["a carriage return", "a\rb", /^Error: invalid room name: contains control characters$/],
   ["a NUL", "a\u0000b", /^Error: invalid room name: contains control characters$/],
+  ["a C1 control (U+0085, next line)", "a\u0085b", /^Error: invalid room name: contains control characters$/],
+  ["a C1 control (U+009B, CSI)", "a\u009b31mb", /^Error: invalid room name: contains control characters$/],
+  ["a C1 control (U+0080)", "\u0080", /^Error: invalid room name: contains control characters$/],
   ["1 MB", "x".repeat(1 << 20), /^Error: invalid room name: longer than 256 bytes$/],
   ["257 bytes", "x".repeat(257), /^Error: invalid room name: longer than 256 bytes$/],
   ["260 bytes of 4-byte characters", "🌹".repeat(65), /^Error: invalid room name: longer than 256 bytes$/],
@@ -115,6 +119,7 @@ for (const kind of ["memory", "redis"] as const) {
       const client = await open();
       const cases: Array<[unknown, string]> = [
         ["a\nb", "Error: invalid room name: contains control characters"],
+        ["a\u009fb", "Error: invalid room name: contains control characters"],
         ["y".repeat(300), "Error: invalid room name: longer than 256 bytes"],
         ["z".repeat(60_000), "Error: invalid room name: longer than 256 bytes"],
         [7, "Error: invalid room name: must be a string, got number"],
@@ -150,6 +155,23 @@ for (const kind of ["memory", "redis"] as const) {
         const mark = bystander.frames.length;
         expect((await bystander.request({ event: "say", room: "defaultRoom", message: "still fine" })).status).to.equal("OK");
         await bystander.next((f) => f.message === "still fine", 5000, mark);
+      });
+    }
+
+    if (kind === "redis") {
+      it("refuses to join a room with a C1 control character that another process put in Redis", async () => {
+        const name = "ghost\u0085room";
+        await raw!.sAdd(`${prefix}chatRoom:rooms`, name);
+        try {
+          expect(await ts.ws.chatRoom.list()).to.include(name);
+          const client = await open();
+          const reply = await client.request({ event: "roomAdd", room: name });
+          expect(reply.error).to.equal("Error: invalid room name: contains control characters");
+          expect(String(await rejection(ts.ws.chatRoom.roomStatus(name)))).to.equal("Error: invalid room name: contains control characters");
+          expect(await raw!.exists(`${prefix}chatRoom:members:${name}`)).to.equal(0);
+        } finally {
+          await raw!.sRem(`${prefix}chatRoom:rooms`, name);
+        }
       });
     }
 
@@ -231,3 +253,12 @@ for (const kind of ["memory", "redis"] as const) {
     });
   });
 }
+
+describe("room names of startingChatRooms", function () {
+  for (const name of ["a\nb", "a\u0085b", "\u009f"]) {
+    const label = name.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+    it(`refuses the starting room "${label}" when the middleware is created`, () => {
+      expect(() => actionheroWs({ startingChatRooms: { [name]: {} } })).to.throw(TypeError, /^actionhero-ws: option "startingChatRooms": invalid room name: contains control characters$/);
+    });
+  }
+});

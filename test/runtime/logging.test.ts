@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import { fileURLToPath } from "node:url";
 import { startTestServer, type TestServer } from "../support/test-server.js";
-import { RawEngineWs, RawIo, recordingLogger, waitUntil } from "../support/raw-io.js";
+import { RawEngineWs, RawIo, floodUntil, recordingLogger, waitUntil } from "../support/raw-io.js";
 import { runNode, type NodeRun } from "../support/run-node.js";
 
 const childScript = fileURLToPath(new URL("../support/logging-child.js", import.meta.url));
@@ -74,7 +74,7 @@ describe("logging", function () {
       const big = await RawEngineWs.open(ts.port);
       big.sendPrimus({ event: "say", room: "defaultRoom", message: `${secret} `.repeat(8000) });
       await big.closed();
-      for (let i = 0; i < 120; i++) client.send({ event: "say", room: "defaultRoom", message: `${secret} flood ${i}` });
+      await floodUntil((i) => client.send({ event: "say", room: "defaultRoom", message: `${secret} flood ${i}` }), () => client.disconnected);
       await client.closed();
 
       await ts.close();

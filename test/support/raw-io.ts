@@ -188,6 +188,21 @@ export function recordingLogger() {
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Floods like an abusive client: `perTick` calls of `send` every `tickMs` until `stop()`
+ * holds, for at most `maxMs`. Resolves with how many were sent and for how long.
+ */
+export async function floodUntil(send: (i: number) => void, stop: () => boolean, options: { perTick?: number; tickMs?: number; maxMs?: number } = {}): Promise<{ sent: number; ms: number }> {
+  const { perTick = 20, tickMs = 20, maxMs = 15_000 } = options;
+  const started = Date.now();
+  let sent = 0;
+  while (!stop() && Date.now() - started < maxMs) {
+    for (let i = 0; i < perTick; i++) send(sent++);
+    await sleep(tickMs);
+  }
+  return { sent, ms: Date.now() - started };
+}
+
 /** Polls `condition` every 20 ms; rejects naming `what` after `timeoutMs`. */
 export async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<number> {
   const started = Date.now();

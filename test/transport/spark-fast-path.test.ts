@@ -1,6 +1,6 @@
 /**
  * Frames skip Primus's per-message event chain only when nothing can tell the difference
- * (lib/transport/spark-fast-path.ts). These check the cases where it must not: incoming
+ * (lib/transport/spark-transport.ts). These check the cases where it must not: incoming
  * transformers, an application's own `data` or `outgoing::data` listener, Primus's
  * protocol strings.
  */
