@@ -41,13 +41,25 @@ export class MemoryMessageBus extends EventEmitter implements MessageBus {
     this.#closed = true;
   }
 
-  /** Rejects when the bus is closed or the message cannot be encoded as JSON. */
+  /**
+   * Rejects when the bus is closed or the message cannot be encoded as JSON. Delivery is
+   * later, in publish order, and every message published before the next turn of the event
+   * loop goes out in that one turn: the broadcasts of several says that arrived together
+   * then queue behind each other's socket writes and leave in one flush per socket, as
+   * socket.io's do (one turn per message would flush every socket once per message).
+   */
   async publish(message: BusMessage): Promise<void> {
     if (this.#closed) throw new Error("actionhero-ws: message bus is closed");
-    const raw = encodeBusMessage(message);
-    // setImmediate runs callbacks in the order they were queued: publish order is kept.
-    setImmediate(() => this.deliverRaw(raw));
+    this.#queue.push(encodeBusMessage(message));
+    if (this.#queue.length === 1) setImmediate(this.#drain);
   }
+
+  readonly #queue: string[] = [];
+  readonly #drain = (): void => {
+    // Taken first: a handler that publishes starts the next batch, delivered in the next turn.
+    const batch = this.#queue.splice(0);
+    for (const raw of batch) this.deliverRaw(raw);
+  };
 
   onMessage(handler: (message: BusMessage) => void): void {
     this.#handlers.push(handler);

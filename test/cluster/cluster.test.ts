@@ -15,7 +15,9 @@ import { idOf, remoteClientFactory, sleep, userFrames, waitFor } from "../suppor
 import type { ActionheroWs } from "../../lib/index.js";
 
 const HEARTBEAT_MS = 100;
-const NODE_TTL_MS = 600;
+// Long enough that the sweep race below can hold Redis writes for over a second (a loaded
+// CI machine may delay a node's sweep timer by hundreds of ms) without A's or B's key expiring.
+const NODE_TTL_MS = 2000;
 const RPC_TIMEOUT_MS = 1000;
 const QUIET_MS = 400;
 
@@ -213,9 +215,10 @@ describe("cluster: 3 node processes on one Redis", function () {
       await C.kill();
       expect(C.running).to.equal(false);
       // C's key lives at most NODE_TTL_MS more; A's and B's keys at least NODE_TTL_MS - HEARTBEAT_MS.
-      // Pausing from killedAt+300 to killedAt+700 outlives C's key but not theirs.
+      // Pausing writes from TTL-300 to TTL+900 after the kill outlives C's key but not theirs,
+      // and leaves both survivors about 900 ms to find the ghosts and queue their HDELs.
       const pauseAt = killedAt + NODE_TTL_MS - 300;
-      const pauseMs = 400;
+      const pauseMs = 1200;
       await sleep(Math.max(0, pauseAt - Date.now()));
       expect(await raw.exists(`${prefix}chatRoom:node:node-c`), "C's heartbeat still alive when the pause starts").to.equal(1);
       expect(await raw.sendCommand(["CLIENT", "PAUSE", String(pauseMs), "WRITE"])).to.equal("OK");
