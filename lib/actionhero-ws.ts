@@ -46,6 +46,7 @@ export function actionheroWs(options?: ActionheroWsOptions): ActionheroWs {
     options: runtime.options,
     api: { actions: runtime.actions, processor: runtime.processor, maxBodyBytes: runtime.options.server.maxLength, serverName: "actionhero-ws" },
     client: () => runtime.client(),
+    logger: runtime.logger,
   });
 
   const middleware = function actionheroWsMiddleware(req: IncomingMessage, res: ServerResponse, next: Next): void {

@@ -49,7 +49,8 @@ async function readBody(req: IncomingMessage & { body?: unknown }, limit: number
   }
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+/** A JSON answer; every reply of the endpoint, errors included, goes through here. */
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const json = JSON.stringify(body);
   res.writeHead(status, { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(json), "Cache-Control": "no-store" });
   res.end(json);
@@ -70,12 +71,12 @@ export async function handleApiRequest(
     body = await readBody(req, deps.maxBodyBytes);
   } catch (error) {
     const status = error instanceof BodyError ? error.status : 400;
-    return send(res, status, { error: error instanceof Error ? error.message : String(error) });
+    return sendJson(res, status, { error: error instanceof Error ? error.message : String(error) });
   }
   const merged = { ...Object.fromEntries(url.searchParams), ...body };
   // The query string too: `?__proto__=` must be refused like the same key in a body.
   const problem = inspectClientValue(merged, maxFrameDepth, "params");
-  if (problem) return send(res, 400, { error: problem.message });
+  if (problem) return sendJson(res, 400, { error: problem.message });
   const params = nullPrototypeCopy(merged);
   if (actionFromPath) params.action = actionFromPath;
   const requester: HttpRequester = {
@@ -93,7 +94,7 @@ export async function handleApiRequest(
       res.end();
       return;
     }
-    send(res, statusFor[outcome.kind], {
+    sendJson(res, statusFor[outcome.kind], {
       ...outcome.response,
       serverInformation: { serverName: deps.serverName, apiVersion: params.apiVersion ?? null, requestDuration: Date.now() - started, currentTime: Date.now() },
       requesterInformation: { id: requester.id, fingerprint, remoteIP: requester.remoteIP, receivedParams: { ...params } },
