@@ -71,6 +71,8 @@ export interface ActionheroWsOptions {
   origins?: string[] | "*";
   /** Allow handshakes without an Origin header (non-browser clients). */
   allowMissingOrigin?: boolean;
+  /** Behind a TLS-terminating proxy: believe X-Forwarded-Proto/-Host (origin check, Secure cookie) and -For (handshake limits). */
+  trustProxy?: boolean;
   /** Attach to this server now, or Primus server options (Actionhero's `server`). */
   server?: HttpServer | HttpsServer | PrimusServerOptions;
   client?: ClientDefaults;
@@ -109,6 +111,7 @@ export interface ResolvedOptions {
   actions: ActionDefinition[];
   origins: string[] | "*" | undefined;
   allowMissingOrigin: boolean;
+  trustProxy: boolean;
   httpServer: HttpServer | HttpsServer | undefined;
   server: Required<Omit<PrimusServerOptions, "transport">> & { transport: Record<string, unknown> };
   client: ClientDefaults & { apiPath: string; cookieKey: string; requestTimeout: number };
@@ -150,6 +153,7 @@ const topLevel: Record<keyof ActionheroWsOptions, [Check, string]> = {
   actions: [Array.isArray, "an array of action definitions"],
   origins: [(v) => v === undefined || v === "*" || (Array.isArray(v) && v.every(isString)), 'an array of origins or "*"'],
   allowMissingOrigin: [isBool, "a boolean"],
+  trustProxy: [isBool, "a boolean"],
   server: [isPlainObject, "an http(s).Server or Primus server options"],
   client: [isPlainObject, "an object"],
   clientUrl: [isString, "a string"],
@@ -255,6 +259,7 @@ export function resolveOptions(input: ActionheroWsOptions = {}): ResolvedOptions
     actions: input.actions ?? [],
     origins: input.origins,
     allowMissingOrigin: input.allowMissingOrigin ?? true,
+    trustProxy: input.trustProxy ?? false,
     httpServer,
     server: {
       transformer: primusOptions.transformer ?? "socket.io",

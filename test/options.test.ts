@@ -62,6 +62,7 @@ describe("options", function () {
       ["origins as one string", { origins: "https://app.example" }, "origins"],
       ["origins with a number", { origins: ["https://a.example", 5] }, "origins"],
       ["allowMissingOrigin", { allowMissingOrigin: 1 }, "allowMissingOrigin"],
+      ["trustProxy", { trustProxy: "yes" }, "trustProxy"],
       ["server as a string", { server: "http://localhost" }, "server"],
       ["server as a number", { server: 8080 }, "server"],
       ["server as an array", { server: [] }, "server"],
@@ -127,6 +128,7 @@ describe("options", function () {
         actions: [],
         origins: undefined,
         allowMissingOrigin: true,
+        trustProxy: false,
         httpServer: undefined,
         server: {
           transformer: "socket.io",

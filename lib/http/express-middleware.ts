@@ -54,7 +54,7 @@ export function createHttpSide(deps: HttpSideDeps) {
     try {
       const url = new URL(req.url ?? "/", "http://localhost");
       const path = url.pathname;
-      const fingerprint = ensureFingerprintCookie(req, res, { cookieKey: options.cookieKey, secret: options.secret });
+      const fingerprint = ensureFingerprintCookie(req, res, { cookieKey: options.cookieKey, secret: options.secret, trustProxy: options.trustProxy });
       const isRead = req.method === "GET" || req.method === "HEAD";
 
       if (clientBase && isRead && (path === `${clientBase}.js` || path === `${clientBase}.min.js`)) {

@@ -65,6 +65,7 @@ export function createSocketServer(server: HttpServer | HttpsServer, options: Re
   primus.use("origin", originLayer({
     origins: options.origins,
     allowMissingOrigin: options.allowMissingOrigin,
+    trustProxy: options.trustProxy,
     logger,
     onRefused: () => hooks.counters.originRefused++,
   }), cors);
