@@ -73,6 +73,8 @@ export interface ActionheroWsOptions {
   allowMissingOrigin?: boolean;
   /** Behind a TLS-terminating proxy: believe X-Forwarded-Proto/-Host (origin check, Secure cookie) and -For (handshake limits). */
   trustProxy?: boolean;
+  /** Milliseconds an `/api` request body may take to arrive; then 408 and the connection is closed. */
+  apiTimeoutMs?: number;
   /** Attach to this server now, or Primus server options (Actionhero's `server`). */
   server?: HttpServer | HttpsServer | PrimusServerOptions;
   client?: ClientDefaults;
@@ -112,6 +114,7 @@ export interface ResolvedOptions {
   origins: string[] | "*" | undefined;
   allowMissingOrigin: boolean;
   trustProxy: boolean;
+  apiTimeoutMs: number;
   httpServer: HttpServer | HttpsServer | undefined;
   server: Required<Omit<PrimusServerOptions, "transport">> & { transport: Record<string, unknown> };
   client: ClientDefaults & { apiPath: string; cookieKey: string; requestTimeout: number };
@@ -154,6 +157,7 @@ const topLevel: Record<keyof ActionheroWsOptions, [Check, string]> = {
   origins: [(v) => v === undefined || v === "*" || (Array.isArray(v) && v.every(isString)), 'an array of origins or "*"'],
   allowMissingOrigin: [isBool, "a boolean"],
   trustProxy: [isBool, "a boolean"],
+  apiTimeoutMs: [isPositiveInt, "a positive integer (ms)"],
   server: [isPlainObject, "an http(s).Server or Primus server options"],
   client: [isPlainObject, "an object"],
   clientUrl: [isString, "a string"],
@@ -260,6 +264,8 @@ export function resolveOptions(input: ActionheroWsOptions = {}): ResolvedOptions
     origins: input.origins,
     allowMissingOrigin: input.allowMissingOrigin ?? true,
     trustProxy: input.trustProxy ?? false,
+    // The generated client gives up on a request after 30 s (client.requestTimeout) anyway.
+    apiTimeoutMs: input.apiTimeoutMs ?? 30_000,
     httpServer,
     server: {
       transformer: primusOptions.transformer ?? "socket.io",

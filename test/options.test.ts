@@ -63,6 +63,7 @@ describe("options", function () {
       ["origins with a number", { origins: ["https://a.example", 5] }, "origins"],
       ["allowMissingOrigin", { allowMissingOrigin: 1 }, "allowMissingOrigin"],
       ["trustProxy", { trustProxy: "yes" }, "trustProxy"],
+      ["apiTimeoutMs = 0", { apiTimeoutMs: 0 }, "apiTimeoutMs"],
       ["server as a string", { server: "http://localhost" }, "server"],
       ["server as a number", { server: 8080 }, "server"],
       ["server as an array", { server: [] }, "server"],
@@ -129,6 +130,7 @@ describe("options", function () {
         origins: undefined,
         allowMissingOrigin: true,
         trustProxy: false,
+        apiTimeoutMs: 30_000,
         httpServer: undefined,
         server: {
           transformer: "socket.io",
