@@ -50,6 +50,10 @@ export interface LimitOptions {
   messageIdLength?: number;
   /** Outbound bytes buffered for one connection before it is closed as too slow. */
   outboundBufferBytes?: number;
+  /** Pending polling handshakes (see README) from one client address; more get 429. */
+  pendingHandshakesPerIp?: number;
+  /** Pending polling handshakes on this node; more get 503. */
+  pendingHandshakes?: number;
 }
 
 export interface ActionheroWsOptions {
@@ -202,6 +206,8 @@ const limitKeys: Record<keyof LimitOptions, [Check, string]> = {
   roomNameBytes: [isPositiveInt, "a positive integer"],
   messageIdLength: [isPositiveInt, "a positive integer"],
   outboundBufferBytes: [isPositiveInt, "a positive integer"],
+  pendingHandshakesPerIp: [isPositiveInt, "a positive integer"],
+  pendingHandshakes: [isPositiveInt, "a positive integer"],
 };
 
 function checkKeys(where: string, given: object, schema: Record<string, [Check, string]>): void {
@@ -299,6 +305,10 @@ export function resolveOptions(input: ActionheroWsOptions = {}): ResolvedOptions
       roomNameBytes: input.limits?.roomNameBytes ?? 256,
       messageIdLength: input.limits?.messageIdLength ?? 128,
       outboundBufferBytes: input.limits?.outboundBufferBytes ?? 1024 * 1024,
+      // A pending handshake holds about 8 KiB for up to pingInterval + 20 s; a real client
+      // leaves that state within one round trip.
+      pendingHandshakesPerIp: input.limits?.pendingHandshakesPerIp ?? 20,
+      pendingHandshakes: input.limits?.pendingHandshakes ?? 2000,
     },
     logger: input.logger,
     metrics: input.metrics,

@@ -100,6 +100,8 @@ describe("options", function () {
       ["limits", { limits: 5 }, "limits"],
       ["limits.messagesPerSecond", { limits: { messagesPerSecond: 0 } }, "limits.messagesPerSecond"],
       ["limits.outboundBufferBytes", { limits: { outboundBufferBytes: -1 } }, "limits.outboundBufferBytes"],
+      ["limits.pendingHandshakesPerIp", { limits: { pendingHandshakesPerIp: 0 } }, "limits.pendingHandshakesPerIp"],
+      ["limits.pendingHandshakes", { limits: { pendingHandshakes: 1.5 } }, "limits.pendingHandshakes"],
       ["logger without warn", { logger: { debug() {}, info() {}, error() {} } }, "logger"],
     ];
     for (const [name, options, key] of cases) {
@@ -163,6 +165,8 @@ describe("options", function () {
           roomNameBytes: 256,
           messageIdLength: 128,
           outboundBufferBytes: 1024 * 1024,
+          pendingHandshakesPerIp: 20,
+          pendingHandshakes: 2000,
         },
         logger: undefined,
         metrics: undefined,

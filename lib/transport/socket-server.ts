@@ -11,6 +11,7 @@ import { fingerprintOf } from "../connection/fingerprint.js";
 import type { ResolvedOptions } from "../options.js";
 import type { Logger } from "../logger.js";
 import { originLayer } from "../http/origin-policy.js";
+import { engineOf, handshakeLimitLayer } from "../http/handshake-limit.js";
 import { transformerFor } from "./transformer-choice.js";
 import { writeFrame } from "./frame-encoder.js";
 import { createOutboundSweeper, guardSocket, payloadLimitLayer, type SocketLimitHooks } from "./socket-limits.js";
@@ -42,7 +43,7 @@ export interface SocketServerHooks {
   /** The spark sent something that is not valid JSON. */
   invalidFrame(connection: Connection, reason: string): void;
   isClosing(): boolean;
-  counters: { originRefused: number };
+  counters: { originRefused: number; handshakesRefused: number; pendingHandshakes: number };
   /** A socket went over `limits.outboundBufferBytes`; it is being dropped. */
   slowConsumer?(connection: Connection, queuedBytes: number): void;
   /** An inbound websocket frame or polling body over `server.maxLength` was refused. */
@@ -69,6 +70,7 @@ export function createSocketServer(server: HttpServer | HttpsServer, options: Re
     logger,
     onRefused: () => hooks.counters.originRefused++,
   }), cors);
+  primus.use("handshake-limit", handshakeLimitLayer(engineOf(primus.transformer.service), { perIp: options.limits.pendingHandshakesPerIp, total: options.limits.pendingHandshakes, trustProxy: options.trustProxy, logger, counters: hooks.counters }), cors + 1);
   primus.use("cookies", cookieParser(options.secret) as unknown as Primus.Layer, primus.indexOfLayer("authorization"));
   primus.use("closing", (req, res, next) => {
     if (!hooks.isClosing()) return next();
