@@ -228,8 +228,9 @@ export function resolveOptions(input: ActionheroWsOptions = {}): ResolvedOptions
       messageIdLength: input.limits?.messageIdLength ?? 128,
       outboundBufferBytes: input.limits?.outboundBufferBytes ?? 1024 * 1024,
       // A pending handshake holds about 8 KiB for up to pingInterval + 20 s; a real client
-      // leaves that state within one round trip.
-      pendingHandshakesPerIp: input.limits?.pendingHandshakesPerIp ?? 20,
+      // leaves that state within one round trip. 100 per address lets a NAT's worth of
+      // clients reconnect at once (an attacker's share: 800 KiB); 2000 caps a node at 16 MiB.
+      pendingHandshakesPerIp: input.limits?.pendingHandshakesPerIp ?? 100,
       pendingHandshakes: input.limits?.pendingHandshakes ?? 2000,
     },
     logger: input.logger,

@@ -165,7 +165,7 @@ describe("options", function () {
           roomNameBytes: 256,
           messageIdLength: 128,
           outboundBufferBytes: 1024 * 1024,
-          pendingHandshakesPerIp: 20,
+          pendingHandshakesPerIp: 100,
           pendingHandshakes: 2000,
         },
         logger: undefined,

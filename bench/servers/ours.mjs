@@ -24,7 +24,7 @@ const ws = actionheroWs({
   // The bench's one sender pushes thousands of messages a second: lift the per-connection
   // flood limit (default 50/s) so it measures delivery, not the rate limiter.
   // The load generator, one address, opens polling clients 50 at a time: lift the
-  // pending-handshake caps (default 20 per address) too.
+  // pending-handshake caps (default 100 per address) too.
   limits: { messagesPerSecond: 1_000_000, messageBurst: 1_000_000, pendingHandshakesPerIp: 1_000_000, pendingHandshakes: 1_000_000 },
 });
 if (process.env.SAY_MIDDLEWARE === "1") {
