@@ -47,8 +47,9 @@ export function actionheroWs(options?: ActionheroWsOptions): ActionheroWs {
   const runtime = new Runtime(options);
   const httpSide = createHttpSide({
     options: runtime.options,
-    api: { actions: runtime.actions, processor: runtime.inFlight, maxBodyBytes: runtime.options.server.maxLength, serverName: "actionhero-ws" },
+    api: { actions: runtime.actions, processor: runtime.inFlight, maxBodyBytes: runtime.options.server.maxLength, bodyTimeoutMs: runtime.options.apiTimeoutMs, serverName: "actionhero-ws" },
     client: () => runtime.client(),
+    logger: runtime.logger,
   });
   const lazyAttach = createLazyAttach({
     canAttach: () => runtime.canAttach(),

@@ -13,6 +13,7 @@ import type { Logger } from "./logger.js";
 import type { RedisOption } from "./stores/redis-option.js";
 import type { MetricsOptions } from "./stats/prometheus-metrics.js";
 import { assertRoomName } from "./chat/room-name.js";
+import { checkKeys, isNonNegativeInt, isPlainObject, isString, limitKeys, serverKeys, topLevel } from "./option-checks.js";
 
 /** Primus server options (`config.websocket.server` in Actionhero). */
 export interface PrimusServerOptions {
@@ -51,6 +52,10 @@ export interface LimitOptions {
   messageIdLength?: number;
   /** Outbound bytes buffered for one connection before it is closed as too slow. */
   outboundBufferBytes?: number;
+  /** Pending polling handshakes (see README) from one client address; more get 429. */
+  pendingHandshakesPerIp?: number;
+  /** Pending polling handshakes on this node; more get 503. */
+  pendingHandshakes?: number;
 }
 
 export interface ActionheroWsOptions {
@@ -74,6 +79,10 @@ export interface ActionheroWsOptions {
   origins?: string[] | "*";
   /** Allow handshakes without an Origin header (non-browser clients). */
   allowMissingOrigin?: boolean;
+  /** Behind a TLS-terminating proxy: believe X-Forwarded-Proto/-Host (origin check, Secure cookie) and -For (handshake limits). */
+  trustProxy?: boolean;
+  /** Milliseconds an `/api` request body may take to arrive; then 408 and the connection is closed. */
+  apiTimeoutMs?: number;
   /** Attach to this server now, or Primus server options (Actionhero's `server`). */
   server?: HttpServer | HttpsServer | PrimusServerOptions;
   client?: ClientDefaults;
@@ -113,6 +122,8 @@ export interface ResolvedOptions {
   actions: ActionDefinition[];
   origins: string[] | "*" | undefined;
   allowMissingOrigin: boolean;
+  trustProxy: boolean;
+  apiTimeoutMs: number;
   httpServer: HttpServer | HttpsServer | undefined;
   server: Required<Omit<PrimusServerOptions, "transport">> & { transport: Record<string, unknown> };
   client: ClientDefaults & { apiPath: string; cookieKey: string; requestTimeout: number };
@@ -152,6 +163,9 @@ export const defaults = {
   heartbeatMs: 5_000,
   minNodeTtlMs: 15_000,
   allowMissingOrigin: true,
+  trustProxy: false,
+  // The generated client gives up on a request after 30 s (client.requestTimeout) anyway.
+  apiTimeoutMs: 30_000,
   server: {
     transformer: "socket.io",
     pathname: "/primus",
@@ -182,87 +196,16 @@ export const defaults = {
     roomNameBytes: 256,
     messageIdLength: 128,
     outboundBufferBytes: 1024 * 1024,
+    // A pending handshake holds about 8 KiB for up to pingInterval + 20 s; a real client
+    // leaves that state within one round trip. 100 per address lets a NAT's worth of
+    // clients reconnect at once (an attacker's share: 800 KiB); 2000 caps a node at 16 MiB.
+    pendingHandshakesPerIp: 100,
+    pendingHandshakes: 2000,
   },
   metricsPrefix: "ahws_",
   maxFileBytes: 10 * 1024 * 1024,
   closeTimeoutMs: 10_000,
 } as const;
-
-type Check = (value: unknown) => boolean;
-const isString: Check = (v) => typeof v === "string";
-const isBool: Check = (v) => typeof v === "boolean";
-const isPositiveInt: Check = (v) => Number.isInteger(v) && (v as number) > 0;
-const isNonNegativeInt: Check = (v) => Number.isInteger(v) && (v as number) >= 0;
-const isPlainObject: Check = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
-
-const topLevel: Record<keyof ActionheroWsOptions, [Check, string]> = {
-  enabled: [isBool, "a boolean"],
-  redis: [(v) => v === undefined || isString(v) || isPlainObject(v), "a Redis URL, client options or a client"],
-  redisPrefix: [isString, "a string"],
-  redisStartTimeoutMs: [isPositiveInt, "a positive integer"],
-  redisCommandTimeoutMs: [isPositiveInt, "a positive integer (ms)"],
-  heartbeatMs: [isPositiveInt, "a positive integer (ms)"],
-  nodeTtlMs: [isPositiveInt, "a positive integer (ms)"],
-  secret: [(v) => v === undefined || (isString(v) && (v as string).length > 0), "a non-empty string"],
-  actions: [Array.isArray, "an array of action definitions"],
-  origins: [(v) => v === undefined || v === "*" || (Array.isArray(v) && v.every(isString)), 'an array of origins or "*"'],
-  allowMissingOrigin: [isBool, "a boolean"],
-  server: [isPlainObject, "an http(s).Server or Primus server options"],
-  client: [isPlainObject, "an object"],
-  clientUrl: [isString, "a string"],
-  clientJsPath: [isString, "a string"],
-  clientJsName: [(v) => v === null || isString(v), "a string or null"],
-  publicDir: [isString, "a string"],
-  destroyClientsOnShutdown: [isBool, "a boolean"],
-  cookieKey: [(v) => isString(v) && /^[\w.-]+$/.test(v as string), "a cookie name (letters, digits, _ . -)"],
-  acceptSessionIdQuery: [isBool, "a boolean"],
-  welcomeMessage: [isString, "a string"],
-  simultaneousActions: [isPositiveInt, "a positive integer"],
-  startingChatRooms: [isPlainObject, "an object of room names"],
-  serverToken: [isString, "a string"],
-  channel: [(v) => isString(v) && (v as string).length > 0, "a non-empty string"],
-  rpcTimeout: [isPositiveInt, "a positive integer"],
-  defaultMiddlewarePriority: [Number.isFinite as Check, "a number"],
-  id: [(v) => isString(v) && (v as string).length > 0, "a non-empty string"],
-  limits: [isPlainObject, "an object"],
-  logger: [(v) => isPlainObject(v) && ["debug", "info", "warn", "error"].every((k) => typeof (v as Record<string, unknown>)[k] === "function"), "a logger with debug/info/warn/error"],
-  metrics: [
-    (v) => isPlainObject(v) && isPlainObject((v as MetricsOptions).registry)
-      && typeof (v as MetricsOptions).registry.registerMetric === "function" && typeof (v as MetricsOptions).registry.removeSingleMetric === "function"
-      && ((v as MetricsOptions).prefix === undefined || /^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(String((v as MetricsOptions).prefix))),
-    "{ registry: a prom-client Registry, prefix?: a metric name prefix }",
-  ],
-};
-
-const serverKeys: Record<keyof PrimusServerOptions, [Check, string]> = {
-  transformer: [(v) => v === "socket.io" || v === "websockets" || v === "engine.io", '"socket.io", "websockets" or "engine.io"'],
-  pathname: [(v) => isString(v) && (v as string).startsWith("/") && (v as string).length > 1, 'a path starting with "/"'],
-  parser: [(v) => v === "json", '"json"'],
-  pingInterval: [isPositiveInt, "a positive integer (ms)"],
-  maxLength: [isPositiveInt, "a positive integer (bytes)"],
-  compression: [isBool, "a boolean"],
-  transport: [isPlainObject, "an object"],
-};
-
-const limitKeys: Record<keyof LimitOptions, [Check, string]> = {
-  messagesPerSecond: [isPositiveInt, "a positive integer"],
-  messageBurst: [isPositiveInt, "a positive integer"],
-  roomsPerConnection: [isPositiveInt, "a positive integer"],
-  roomNameBytes: [isPositiveInt, "a positive integer"],
-  messageIdLength: [isPositiveInt, "a positive integer"],
-  outboundBufferBytes: [isPositiveInt, "a positive integer"],
-};
-
-function checkKeys(where: string, given: object, schema: Record<string, [Check, string]>): void {
-  for (const [key, value] of Object.entries(given)) {
-    const rule = schema[key];
-    if (!rule) {
-      throw new TypeError(`actionhero-ws: unknown option "${where}${key}" (known: ${Object.keys(schema).join(", ")})`);
-    }
-    if (value === undefined) continue;
-    if (!rule[0](value)) throw new TypeError(`actionhero-ws: option "${where}${key}" must be ${rule[1]}`);
-  }
-}
 
 function defaultNodeId(): string {
   return `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
@@ -323,6 +266,8 @@ export function resolveOptions(input: ActionheroWsOptions = {}): ResolvedOptions
     actions: input.actions ?? [],
     origins: input.origins,
     allowMissingOrigin: input.allowMissingOrigin ?? d.allowMissingOrigin,
+    trustProxy: input.trustProxy ?? d.trustProxy,
+    apiTimeoutMs: input.apiTimeoutMs ?? d.apiTimeoutMs,
     httpServer,
     server: {
       transformer: primusOptions.transformer ?? d.server.transformer,

@@ -62,6 +62,8 @@ describe("options", function () {
       ["origins as one string", { origins: "https://app.example" }, "origins"],
       ["origins with a number", { origins: ["https://a.example", 5] }, "origins"],
       ["allowMissingOrigin", { allowMissingOrigin: 1 }, "allowMissingOrigin"],
+      ["trustProxy", { trustProxy: "yes" }, "trustProxy"],
+      ["apiTimeoutMs = 0", { apiTimeoutMs: 0 }, "apiTimeoutMs"],
       ["server as a string", { server: "http://localhost" }, "server"],
       ["server as a number", { server: 8080 }, "server"],
       ["server as an array", { server: [] }, "server"],
@@ -98,6 +100,8 @@ describe("options", function () {
       ["limits", { limits: 5 }, "limits"],
       ["limits.messagesPerSecond", { limits: { messagesPerSecond: 0 } }, "limits.messagesPerSecond"],
       ["limits.outboundBufferBytes", { limits: { outboundBufferBytes: -1 } }, "limits.outboundBufferBytes"],
+      ["limits.pendingHandshakesPerIp", { limits: { pendingHandshakesPerIp: 0 } }, "limits.pendingHandshakesPerIp"],
+      ["limits.pendingHandshakes", { limits: { pendingHandshakes: 1.5 } }, "limits.pendingHandshakes"],
       ["logger without warn", { logger: { debug() {}, info() {}, error() {} } }, "logger"],
     ];
     for (const [name, options, key] of cases) {
@@ -128,6 +132,8 @@ describe("options", function () {
         actions: [],
         origins: undefined,
         allowMissingOrigin: true,
+        trustProxy: false,
+        apiTimeoutMs: 30_000,
         httpServer: undefined,
         server: {
           transformer: "socket.io",
@@ -160,6 +166,8 @@ describe("options", function () {
           roomNameBytes: 256,
           messageIdLength: 128,
           outboundBufferBytes: 1024 * 1024,
+          pendingHandshakesPerIp: 100,
+          pendingHandshakes: 2000,
         },
         logger: undefined,
         metrics: undefined,

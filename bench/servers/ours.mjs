@@ -27,7 +27,9 @@ const ws = actionheroWs({
   server: { transformer: process.env.TRANSFORMER || "socket.io" },
   // The bench's one sender pushes thousands of messages a second: lift the per-connection
   // flood limit (default 50/s) so it measures delivery, not the rate limiter.
-  limits: { messagesPerSecond: 1_000_000, messageBurst: 1_000_000 },
+  // The load generator, one address, opens polling clients 50 at a time: lift the
+  // pending-handshake caps (default 100 per address) too.
+  limits: { messagesPerSecond: 1_000_000, messageBurst: 1_000_000, pendingHandshakesPerIp: 1_000_000, pendingHandshakes: 1_000_000 },
 });
 if (process.env.SAY_MIDDLEWARE === "1") {
   ws.chatRoom.addMiddleware({ name: "per-recipient", say: (_connection, _room, payload) => payload });

@@ -17,6 +17,8 @@ export interface ApiEndpointDeps {
   actions: ActionRegistry;
   processor: ProcessorState;
   maxBodyBytes: number;
+  /** How long the body may take to arrive in full (`apiTimeoutMs`). */
+  bodyTimeoutMs: number;
   serverName: string;
 }
 
@@ -26,18 +28,37 @@ class BodyError extends Error {
   }
 }
 
-async function readBody(req: IncomingMessage & { body?: unknown }, limit: number): Promise<Params> {
+/**
+ * The raw body, within `limit` bytes and `timeoutMs` in total. Node would hold a slow body
+ * for its server-wide requestTimeout (300 s); the app's other routes keep that.
+ */
+function collectBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (error: BodyError | undefined) => {
+      clearTimeout(timer);
+      req.off("data", onData).off("end", onEnd).off("error", onAbort).off("close", onAbort);
+      if (error) reject(error);
+      else resolve(Buffer.concat(chunks));
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) finish(new BodyError(`request body larger than ${limit} bytes`, 413));
+      else chunks.push(chunk);
+    };
+    const onEnd = () => finish(undefined);
+    const onAbort = () => finish(new BodyError("request body incomplete", 400));
+    const timer = setTimeout(() => finish(new BodyError(`request body not received within ${timeoutMs} ms`, 408)), timeoutMs);
+    req.on("data", onData).on("end", onEnd).on("error", onAbort).on("close", onAbort);
+  });
+}
+
+async function readBody(req: IncomingMessage & { body?: unknown }, limit: number, timeoutMs: number): Promise<Params> {
   // An Express body parser in front already did the work.
   if (req.body !== undefined && typeof req.body === "object" && req.body !== null) return req.body as Params;
   if (req.method === "GET" || req.method === "HEAD") return {};
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new BodyError(`request body larger than ${limit} bytes`, 413);
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString("utf8").trim();
+  const text = (await collectBody(req, limit, timeoutMs)).toString("utf8").trim();
   if (!text) return {};
   const type = String(req.headers["content-type"] ?? "");
   if (type.includes("application/x-www-form-urlencoded")) return Object.fromEntries(new URLSearchParams(text));
@@ -50,8 +71,8 @@ async function readBody(req: IncomingMessage & { body?: unknown }, limit: number
   }
 }
 
-/** Answers with `body` as JSON; false (nothing sent) when JSON cannot encode it. */
-function send(res: ServerResponse, status: number, body: unknown): boolean {
+/** A JSON answer; every reply of the endpoint, errors included, goes through here. False (nothing sent) when JSON cannot encode `body`. */
+export function sendJson(res: ServerResponse, status: number, body: unknown): boolean {
   let json: string;
   try {
     json = JSON.stringify(body);
@@ -75,17 +96,19 @@ export async function handleApiRequest(
   const started = Date.now();
   let body: Params;
   try {
-    body = await readBody(req, deps.maxBodyBytes);
+    body = await readBody(req, deps.maxBodyBytes, deps.bodyTimeoutMs);
   } catch (error) {
     const status = error instanceof BodyError ? error.status : 400;
-    send(res, status, { error: error instanceof Error ? error.message : String(error) });
+    // The rest of a refused body is not worth reading: close the connection after the answer.
+    if (status === 408 || status === 413) res.setHeader("Connection", "close");
+    sendJson(res, status, { error: error instanceof Error ? error.message : String(error) });
     return;
   }
   const merged = { ...Object.fromEntries(url.searchParams), ...body };
   // The query string too: `?__proto__=` must be refused like the same key in a body.
   const problem = inspectClientValue(merged, maxFrameDepth, "params");
   if (problem) {
-    send(res, 400, { error: problem.message });
+    sendJson(res, 400, { error: problem.message });
     return;
   }
   const params = nullPrototypeCopy(merged);
@@ -107,8 +130,8 @@ export async function handleApiRequest(
     }
     const serverInformation = { serverName: deps.serverName, apiVersion: params.apiVersion ?? null, requestDuration: Date.now() - started, currentTime: Date.now() };
     const requesterInformation = { id: requester.id, fingerprint, remoteIP: requester.remoteIP, receivedParams: { ...params } };
-    if (!send(res, statusFor[outcome.kind], { ...outcome.response, serverInformation, requesterInformation })) {
-      send(res, 500, { error: unencodableResponse, serverInformation, requesterInformation });
+    if (!sendJson(res, statusFor[outcome.kind], { ...outcome.response, serverInformation, requesterInformation })) {
+      sendJson(res, 500, { error: unencodableResponse, serverInformation, requesterInformation });
     }
   } finally {
     deps.processor.end();

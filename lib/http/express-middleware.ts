@@ -7,7 +7,8 @@ import { createHash } from "node:crypto";
 import type { ResolvedOptions } from "../options.js";
 import type { GeneratedClient } from "../client/client-generator.js";
 import { ensureFingerprintCookie } from "./fingerprint-cookie.js";
-import { handleApiRequest, type ApiEndpointDeps } from "./api-endpoint.js";
+import { handleApiRequest, sendJson, type ApiEndpointDeps } from "./api-endpoint.js";
+import type { Logger } from "../logger.js";
 
 export type Next = (err?: unknown) => void;
 
@@ -15,6 +16,17 @@ export interface HttpSideDeps {
   options: ResolvedOptions;
   api: ApiEndpointDeps;
   client: () => Promise<GeneratedClient | undefined>;
+  logger: Logger;
+}
+
+/** The `:action` segment, or undefined; null when its percent-encoding is malformed. */
+function actionSegment(rest: string): string | undefined | null {
+  if (!rest) return undefined;
+  try {
+    return decodeURIComponent(rest.split("/")[0]);
+  } catch {
+    return null;
+  }
 }
 
 function sendScript(req: IncomingMessage, res: ServerResponse, body: string): void {
@@ -42,7 +54,7 @@ export function createHttpSide(deps: HttpSideDeps) {
     try {
       const url = new URL(req.url ?? "/", "http://localhost");
       const path = url.pathname;
-      const fingerprint = ensureFingerprintCookie(req, res, { cookieKey: options.cookieKey, secret: options.secret });
+      const fingerprint = ensureFingerprintCookie(req, res, { cookieKey: options.cookieKey, secret: options.secret, trustProxy: options.trustProxy });
       const isRead = req.method === "GET" || req.method === "HEAD";
 
       if (clientBase && isRead && (path === `${clientBase}.js` || path === `${clientBase}.min.js`)) {
@@ -52,9 +64,21 @@ export function createHttpSide(deps: HttpSideDeps) {
       }
       if (path === apiPath || path.startsWith(`${apiPath}/`)) {
         if (!isRead && req.method !== "POST") return next();
-        const rest = path.slice(apiPath.length + 1);
-        const action = rest ? decodeURIComponent(rest.split("/")[0]) : undefined;
-        return await handleApiRequest(deps.api, req, res, url, action, fingerprint);
+        const action = actionSegment(path.slice(apiPath.length + 1));
+        // Bad input is the client's error (400), never the app's error handler's stack trace.
+        if (action === null) {
+          sendJson(res, 400, { error: "the action name in the path is not valid percent-encoding" });
+          return;
+        }
+        try {
+          return await handleApiRequest(deps.api, req, res, url, action, fingerprint);
+        } catch (error) {
+          // Our endpoint answers in JSON even when it fails, and shows no file paths.
+          deps.logger.error({ err: error instanceof Error ? error.message : String(error), path }, "actionhero-ws: /api request failed");
+          if (!res.headersSent) sendJson(res, 500, { error: "internal server error" });
+          else res.destroy();
+          return;
+        }
       }
       next();
     } catch (error) {

@@ -1,14 +1,13 @@
 /** Sets the fingerprint cookie on HTTP responses when the request has none. */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { requestScheme } from "./request-origin.js";
 import { newFingerprint, signCookieValue, unsignCookieValue } from "../connection/fingerprint.js";
 
 export interface CookieSettings {
   cookieKey: string;
   secret: string | undefined;
-}
-
-function isHttps(req: IncomingMessage): boolean {
-  return Boolean((req.socket as { encrypted?: boolean }).encrypted);
+  /** Believe X-Forwarded-Proto for the `Secure` flag. */
+  trustProxy?: boolean;
 }
 
 /** The fingerprint the request carries (verified when signed), or undefined. */
@@ -43,7 +42,7 @@ export function ensureFingerprintCookie(req: IncomingMessage, res: ServerRespons
   const fingerprint = newFingerprint();
   const value = settings.secret ? signCookieValue(fingerprint, settings.secret) : fingerprint;
   const parts = [`${settings.cookieKey}=${encodeURIComponent(value)}`, "Path=/", "HttpOnly", "SameSite=Lax"];
-  if (isHttps(req)) parts.push("Secure");
+  if (requestScheme(req, settings.trustProxy ?? false) === "https") parts.push("Secure");
   const previous = res.getHeader("Set-Cookie");
   const list = previous === undefined ? [] : Array.isArray(previous) ? previous : [String(previous)];
   res.setHeader("Set-Cookie", [...list, parts.join("; ")]);

@@ -6,17 +6,27 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Logger } from "../logger.js";
+import { requestOrigin } from "./request-origin.js";
 
 export interface OriginPolicyOptions {
   origins: string[] | "*" | undefined;
   allowMissingOrigin: boolean;
+  /** Believe `X-Forwarded-Proto`/`X-Forwarded-Host` for this server's own origin. */
+  trustProxy: boolean;
   logger: Logger;
   onRefused?: () => void;
 }
 
-function sameOrigin(origin: string, req: IncomingMessage): boolean {
+/**
+ * Scheme, host and port all equal this server's: an `https:` page, a `ws:` origin or a
+ * browser extension on our host:port is another origin.
+ */
+function sameOrigin(origin: string, req: IncomingMessage, trustProxy: boolean): boolean {
+  const ours = requestOrigin(req, trustProxy);
+  if (!ours) return false;
   try {
-    return new URL(origin).host.toLowerCase() === String(req.headers.host ?? "").toLowerCase();
+    const theirs = new URL(origin);
+    return theirs.protocol === ours.protocol && theirs.host === ours.host;
   } catch {
     return false;
   }
@@ -30,7 +40,7 @@ function sameOrigin(origin: string, req: IncomingMessage): boolean {
 export function judgeOrigin(req: IncomingMessage, options: OriginPolicyOptions): "same" | "listed" | "any" | false {
   const origin = req.headers.origin;
   if (origin === undefined) return options.allowMissingOrigin ? "same" : false;
-  if (sameOrigin(origin, req)) return "same";
+  if (sameOrigin(origin, req, options.trustProxy)) return "same";
   if (Array.isArray(options.origins) && options.origins.includes(origin)) return "listed";
   if (options.origins === "*") return "any";
   return false;

@@ -20,6 +20,10 @@ export class RuntimeCounters {
   badFrames = 0;
   /** Handshakes refused by the origin policy. */
   originRefused = 0;
+  /** Polling handshakes refused by limits.pendingHandshakesPerIp (429) or limits.pendingHandshakes (503). */
+  handshakesRefused = 0;
+  /** Polling handshakes pending now (not yet upgraded, no message yet: lib/http/handshake-limit.ts). */
+  pendingHandshakes = 0;
   /** Connections closed because their outbound buffer went over `limits.outboundBufferBytes`. */
   slowConsumerCloses = 0;
   /** Inbound frames or polling bodies over `server.maxLength` (websocket closed 1009, polling 413). */
@@ -56,6 +60,8 @@ export class RuntimeCounters {
       rateLimitCloses: this.rateLimitCloses,
       badFrames: this.badFrames,
       originRefused: this.originRefused,
+      handshakesRefused: this.handshakesRefused,
+      pendingHandshakes: this.pendingHandshakes,
       slowConsumerCloses: this.slowConsumerCloses,
       oversizedFrames: this.oversizedFrames,
       pubsubReconnects: this.pubsubReconnects,

@@ -65,6 +65,9 @@ export async function registerPrometheusMetrics(options: MetricsOptions & { pref
   counter("slow_consumer_closes_total", "Connections closed because their outbound buffer went over the limit", () => c.slowConsumerCloses);
   counter("oversized_frames_total", "Inbound frames or polling bodies over maxLength", () => c.oversizedFrames);
   counter("origin_refused_total", "Handshakes refused by the origin policy", () => c.originRefused);
+  counter("handshakes_refused_total", "Polling handshakes refused by the pending-handshake limits", () => c.handshakesRefused);
+  names.push(`${prefix}pending_handshakes`);
+  new prom.Gauge({ name: `${prefix}pending_handshakes`, help: "Polling handshakes not yet upgraded and without a message", registers, collect() { this.set(c.pendingHandshakes); } });
   counter("pubsub_reconnects_total", "Message bus subscriber reconnects (clients were told to resync)", () => c.pubsubReconnects);
   if (redisHealth(source) !== null) {
     names.push(`${prefix}redis_up`);

@@ -27,6 +27,10 @@ export interface Stats {
   slowConsumerCloses: number;
   /** Handshakes refused by the origin policy. */
   originRefused: number;
+  /** Polling handshakes refused by the pending-handshake limits (429 per address, 503 per node). */
+  handshakesRefused: number;
+  /** Polling handshakes pending now (not upgraded and no message yet). */
+  pendingHandshakes: number;
   /** Message bus subscriber reconnects (clients were sent a `resync` notice). */
   pubsubReconnects: number;
   pendingRpc: number;

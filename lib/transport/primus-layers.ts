@@ -1,17 +1,20 @@
 /**
  * The Primus layers in front of every handshake and polling request: the origin policy
- * (in place of Primus's CORS), cookies (for the fingerprint), refusal while closing, and
- * the report of polling bodies over `server.maxLength`.
+ * (in place of Primus's CORS), the cap on pending polling handshakes, cookies (for the
+ * fingerprint), refusal while closing, and the report of polling bodies over `server.maxLength`.
  */
 import type Primus from "primus";
 import cookieParser from "cookie-parser";
 import type { ResolvedOptions } from "../options.js";
 import type { Logger } from "../logger.js";
 import { originLayer } from "../http/origin-policy.js";
+import { engineOf, handshakeLimitLayer } from "../http/handshake-limit.js";
 import { payloadLimitLayer } from "./socket-limits.js";
 
 export interface LayerHooks {
   isClosing(): boolean;
+  /** The handshake limit counts refusals and pending handshakes here. */
+  counters: { handshakesRefused: number; pendingHandshakes: number };
   originRefused(): void;
   /** A polling body over `server.maxLength` was refused with 413. */
   oversizedBody(): void;
@@ -28,9 +31,17 @@ export function useLayers(primus: Primus, options: ResolvedOptions, logger: Logg
   primus.use("origin", originLayer({
     origins: options.origins,
     allowMissingOrigin: options.allowMissingOrigin,
+    trustProxy: options.trustProxy,
     logger,
     onRefused: hooks.originRefused,
   }), cors);
+  primus.use("handshake-limit", handshakeLimitLayer(engineOf(primus.transformer.service), {
+    perIp: options.limits.pendingHandshakesPerIp,
+    total: options.limits.pendingHandshakes,
+    trustProxy: options.trustProxy,
+    logger,
+    counters: hooks.counters,
+  }), cors + 1);
   primus.use("cookies", cookieParser(options.secret) as unknown as Primus.Layer, primus.indexOfLayer("authorization"));
   primus.use("closing", (req, res, next) => {
     if (!hooks.isClosing()) return next();

@@ -61,6 +61,7 @@ export function mountSocketServer(
   };
   useLayers(primus, options, logger, {
     isClosing: hooks.isClosing,
+    counters,
     originRefused: () => counters.originRefused++,
     oversizedBody: () => oversized(undefined, "polling"),
   });
