@@ -106,11 +106,7 @@ export class Runtime extends EventEmitter {
       chat: this.chatRoom,
       processor: this.inFlight,
       logger,
-      publicDir: options.publicDir,
-      maxFileBytes: options.maxFileBytes,
-      messageIdLength: options.limits.messageIdLength,
-      messagesPerSecond: options.limits.messagesPerSecond,
-      messageBurst: options.limits.messageBurst,
+      settings: options,
       counters: this.counters,
     });
     this.sweeper = new LivenessSweeper(this.store, (room, ghost) => this.chatRoom.announceGhostLeave(room, ghost), logger, options.heartbeatMs);

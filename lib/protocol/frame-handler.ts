@@ -20,11 +20,12 @@ export interface FrameHandlerDeps {
   chat: ChatRoom;
   processor: ProcessorState;
   logger: Logger;
-  publicDir: string;
-  maxFileBytes: number;
-  messageIdLength: number;
-  messagesPerSecond: number;
-  messageBurst: number;
+  /** The resolved options frames are checked against (defaults in options.ts). */
+  settings: {
+    publicDir: string;
+    maxFileBytes: number;
+    limits: { messageIdLength: number; messagesPerSecond: number; messageBurst: number };
+  };
   /** Counts for stats() and metrics. */
   counters: RuntimeCounters;
 }
@@ -53,7 +54,7 @@ export class FrameHandler {
       if (!this.#admit(connection, data)) return;
       const frame = asFrameObject(data);
       this.deps.counters.frame(frame.event);
-      const checked = messageIdOf(frame, this.deps.messageIdLength);
+      const checked = messageIdOf(frame, this.deps.settings.limits.messageIdLength);
       messageId = checked.id;
       connection.messageId = messageId;
       const problem = checked.error ? new FrameError(checked.error, "message_id") : inspectClientValue(frame, maxFrameDepth);
@@ -136,7 +137,7 @@ export class FrameHandler {
   /** Token bucket; returns false (after answering) when the frame must be dropped. */
   #admit(connection: Connection, data: unknown): boolean {
     let bucket = this.#buckets.get(connection);
-    if (!bucket) this.#buckets.set(connection, (bucket = new TokenBucket(this.deps.messagesPerSecond, this.deps.messageBurst)));
+    if (!bucket) this.#buckets.set(connection, (bucket = new TokenBucket(this.deps.settings.limits.messagesPerSecond, this.deps.settings.limits.messageBurst)));
     const retryAfterMs = bucket.take();
     if (retryAfterMs === 0) return true;
     // Being closed for flooding: no more answers (the close notice is the last frame).
@@ -146,7 +147,7 @@ export class FrameHandler {
       this.#closeFlooder(connection);
       return false;
     }
-    const id = typeof data === "object" && data !== null ? messageIdOf(data as Record<string, unknown>, this.deps.messageIdLength).id : freshMessageId();
+    const id = typeof data === "object" && data !== null ? messageIdOf(data as Record<string, unknown>, this.deps.settings.limits.messageIdLength).id : freshMessageId();
     connection.sendMessage(rateLimitedReply(id, retryAfterMs));
     return false;
   }
@@ -158,7 +159,7 @@ export class FrameHandler {
    */
   #closeFlooder(connection: Connection): void {
     this.#closingFlooders.add(connection);
-    const { messagesPerSecond, messageBurst } = this.deps;
+    const { messagesPerSecond, messageBurst } = this.deps.settings.limits;
     this.deps.counters.rateLimitCloses++;
     this.deps.logger.warn(
       { connection: connection.id, remoteIP: connection.remoteIP, reason: "rate limited", messagesPerSecond, messageBurst },
@@ -201,7 +202,7 @@ export class FrameHandler {
 
   async #file(connection: Connection, file: unknown, messageId: MessageId): Promise<void> {
     connection.params = nullPrototypeCopy({ file });
-    const reply = await readPublicFile(this.deps.publicDir, file, this.deps.maxFileBytes);
+    const reply = await readPublicFile(this.deps.settings.publicDir, file, this.deps.settings.maxFileBytes);
     connection.sendMessage({ ...reply, context: "response", messageId });
   }
 }
