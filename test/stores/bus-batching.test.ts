@@ -4,6 +4,7 @@
  * order. Then several room broadcasts queue behind each other's socket writes and leave in
  * one engine.io flush per socket, as socket.io's broadcasts do; a turn per message let
  * each socket's write callback run in between and flushed every socket once per message.
+ * On Redis, messages that arrive in one read of the subscriber are delivered in that turn.
  */
 import { expect } from "chai";
 import { MemoryMessageBus } from "../../lib/stores/memory-message-bus.js";
@@ -12,6 +13,8 @@ import { startTestServer, type TestServer } from "../support/test-server.js";
 import { RawClient } from "../support/primus-client.js";
 import { idOf, waitFor } from "../support/chat-helpers.js";
 import { sparkFor } from "../support/spark-of.js";
+import { startRedisServer, type RedisServer } from "../support/redis-server.js";
+import { randomUUID } from "node:crypto";
 
 const chat = (n: number): ChatBusMessage => ({
   messageType: "chat", serverToken: "t", serverId: "s", message: n, sentAt: 0, connection: { id: "0", room: "r" },
@@ -54,16 +57,24 @@ describe("message bus: batched delivery (embedded store)", function () {
     await bus.close();
   });
 
-  describe("end to end", function () {
+});
+
+for (const kind of ["memory", "redis"] as const) {
+  describe(`room broadcasts made together leave together (${kind} store)`, function () {
+    let redis: RedisServer | undefined;
     let ts: TestServer;
     let client: RawClient;
     before(async () => {
-      ts = await startTestServer();
+      if (kind === "redis") {
+        redis = await startRedisServer();
+        ts = await startTestServer({ redis: redis.url, redisPrefix: `ahws-batch-${randomUUID()}:` });
+      } else ts = await startTestServer();
       client = await RawClient.open(ts.ws, ts.url);
     });
     after(async () => {
       client?.close();
       await ts?.close();
+      await redis?.stop();
     });
 
     it("five broadcasts made together reach a member in order, in fewer flushes than messages", async function () {
@@ -81,4 +92,4 @@ describe("message bus: batched delivery (embedded store)", function () {
       expect(flushes.reduce((a, b) => a + b, 0)).to.equal(5);
     });
   });
-});
+}
