@@ -77,6 +77,8 @@ declare module "primus" {
     readonly Socket: new (url: string, options?: Record<string, unknown>) => EventEmitter & { write(d: unknown): boolean; end(): void };
     library(nodejs?: boolean): string;
     use(name: string, fn: Primus.Layer, index?: number): Primus;
+    /** A Primus plugin: `server(primus, options)` runs now; `client` goes into the client library. */
+    plugin(name: string, energon: { server?: (primus: Primus, options: Primus.Options) => void; client?: (...args: unknown[]) => void; library?: string }): Primus;
     remove(name: string): Primus;
     indexOfLayer(name: string): number;
     authorize(fn: (req: IncomingMessage, done: (err?: Error & { statusCode?: number }) => void) => void): Primus;

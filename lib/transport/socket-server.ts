@@ -19,6 +19,7 @@ import { SparkTransport } from "./spark-transport.js";
 import { sweeperFor } from "./outbound-sweeper.js";
 import { guardSocket, type SocketLimitHooks } from "./socket-limits.js";
 import { trimHandshakeRequest } from "./handshake-trim.js";
+import { useLeanSparks } from "./lean-spark.js";
 
 export interface SocketServerHooks {
   /** A spark opened: register its Connection. */
@@ -47,6 +48,7 @@ export function mountSocketServer(
 ): MountedSocketServer {
   const before = { request: server.listeners("request") as Listener[], upgrade: server.listeners("upgrade") as Listener[] };
   const primus = new Primus(server, primusOptions(options, transformerFor(options.server.transformer)));
+  useLeanSparks(primus);
   // Primus says "custom" for a transformer constructor; name ours in /primus/spec.
   (primus as unknown as { spec: Record<string, unknown> }).spec.transformer = options.server.transformer;
   const oversized = (connection: Connection | undefined, transport: "websocket" | "polling") => {

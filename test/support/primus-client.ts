@@ -58,7 +58,8 @@ export class RawClient {
     const socket = new Socket(target, {
       strategy: false,
       websockets: !options.polling,
-      transport: { extraHeaders: headers },
+      // engine.io-client reads extraHeaders, ws (the websockets transformer) reads headers.
+      transport: { extraHeaders: headers, headers },
     });
     const client = new RawClient(socket);
     await client.next((f) => typeof f.welcome === "string", 5000);
