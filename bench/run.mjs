@@ -34,7 +34,7 @@ if (!existsSync(path.join(rootDir, "dist", "lib", "index.js"))) {
   process.exit(1);
 }
 
-const { startNode, startRedis, ask, stop, cpuMicros, rssKiB, freePort, hasTaskset, machineBusyMicros } = await import("./lib/procs.mjs");
+const { startNode, startRedis, ask, stop, cpuMicros, cpuSplitMicros, rssKiB, freePort, hasTaskset, machineBusyMicros } = await import("./lib/procs.mjs");
 const { median, formatReport, computeRatios } = await import("./lib/report.mjs");
 
 const SERVER_CORE = 0;
@@ -75,6 +75,10 @@ const targets = {
   "socketio-polling": { servers: [script("socketio.mjs")], dialect: "sio", transport: "polling", label: "socket.io 4.8, long-polling" },
   "ours-polling": { servers: [script("ours.mjs")], dialect: "primus-sio", transport: "polling", label: "actionhero-ws, long-polling" },
 };
+// Self-pairs calibrate the paired method: the same server on both sides must read 1.00x
+// (within ±3 %), or the method, not the servers, is what a ratio shows.
+targets["ours-twin"] = { ...targets.ours, label: "actionhero-ws (twin)" };
+targets["socketio-twin"] = { ...targets.socketio, label: "socket.io 4.8 (twin)" };
 const baseDist = args.get("base");
 if (baseDist && baseDist !== true) {
   targets["ours-base"] = { servers: [script("ours.mjs")], env: { AHWS_DIST: path.resolve(String(baseDist)) }, dialect: "primus-sio", label: `actionhero-ws, base build (${baseDist})` };
@@ -94,6 +98,10 @@ const phases = [
   { workload: "fanout", target: "ours", versus: "socketio" },
   { workload: "fanout", target: "ours-2node", versus: "socketio-redis" },
   { workload: "reqres", target: "ours", versus: "socketio" },
+  ...["fanout", "reqres"].flatMap((workload) => [
+    { workload, target: "ours", versus: "ours-twin", selfPair: true },
+    { workload, target: "socketio", versus: "socketio-twin", selfPair: true },
+  ]),
   ...(targets["ours-base"] ? ["fanout", "reqres"].map((workload) => ({ workload, target: "ours", versus: "ours-base" })) : []),
 ].filter(({ workload, target, versus }) => {
   const only = args.get("only");
@@ -108,7 +116,12 @@ const keyOf = (phase) => (phase.versus ? `paired:${phase.workload}:${phase.targe
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function runPhase(phase, redis) {
-  const sideTargets = [phase.target, ...(phase.versus ? [phase.versus] : [])].map((name) => targets[name]);
+  // Which side is started, connected and warmed first, and opens the slices, is drawn per
+  // phase: a fixed order leans every ratio one way (a self-pair shows by how much).
+  const swapped = Boolean(phase.versus) && Math.random() < 0.5;
+  const names = [phase.target, ...(phase.versus ? [phase.versus] : [])];
+  if (swapped) names.reverse();
+  const sideTargets = names.map((name) => targets[name]);
   if (sideTargets.some((t) => t.redis)) await redis.flush();
   const sides = [];
   let loadgen;
@@ -163,14 +176,17 @@ async function runPhase(phase, redis) {
         if (message.name === "connected") await sleep(1000);
         heap = (await Promise.all(side.servers.map((s) => ask(s, { type: "gc" }, "gc-done")))).reduce((sum, r) => sum + r.memory.heapUsed, 0);
       }
-      const bench = allServers.reduce((sum, s) => sum + cpuMicros(s.pid), 0) + cpuMicros(loadgen.pid) + (sideTargets.some((t) => t.redis) ? cpuMicros(redis.pid) : 0);
-      readings.push({ name: message.name, side: message.side ?? 0, cpu: cpuOf(side), rss: rssOf(side), heap, at: performance.now(), outside: machineBusyMicros() - bench });
+      const loadgenCpu = cpuMicros(loadgen.pid);
+      const bench = allServers.reduce((sum, s) => sum + cpuMicros(s.pid), 0) + loadgenCpu + (sideTargets.some((t) => t.redis) ? cpuMicros(redis.pid) : 0);
+      const split = pidsOf(side).map(cpuSplitMicros).reduce((a, b) => ({ user: a.user + b.user, system: a.system + b.system }), { user: 0, system: 0 });
+      readings.push({ name: message.name, side: message.side ?? 0, cpu: cpuOf(side), ...split, loadgenCpu, rss: rssOf(side), heap, at: performance.now(), outside: machineBusyMicros() - bench });
       loadgen.send({ type: "ack", name: message.name });
     });
     const reply = await ask(loadgen, { type: "job", job }, "result", sizes.phaseTimeoutMs);
     const result = reply.result;
     if (result.error) throw new Error(result.error);
-    return result.sides.map((sideResult, k) => measure(phase.workload, sideResult, readings.filter((r) => r.side === k)));
+    const measured = result.sides.map((sideResult, k) => ({ ...measure(phase.workload, sideResult, readings.filter((r) => r.side === k)), first: k === 0 }));
+    return swapped ? measured.reverse() : measured;
   } finally {
     await stop(loadgen);
     await Promise.all(sides.flatMap((side) => side.servers).map((s) => stop(s)));
@@ -190,21 +206,36 @@ function measure(workload, result, readings) {
     };
   }
   let cpu = 0;
+  let user = 0;
+  let system = 0;
   let wallMs = 0;
   let outside = 0;
+  let loadgenMaxPct = 0;
   for (let i = 0; i + 1 < readings.length; i += 2) {
     const [start, end] = [readings[i], readings[i + 1]];
     cpu += end.cpu - start.cpu;
+    user += end.user - start.user;
+    system += end.system - start.system;
     wallMs += end.at - start.at;
     outside += end.outside - start.outside;
+    loadgenMaxPct = Math.max(loadgenMaxPct, ((end.loadgenCpu - start.loadgenCpu) / 1000 / (end.at - start.at)) * 100);
   }
+  // From the side's first slice to its last: also counts work its server deferred past a
+  // slice's end (it would otherwise fall into the other side's slice and count for nobody);
+  // what an idle server spends meanwhile (timers) is negligible against a measured slice.
+  const span = readings.length >= 2 ? readings[readings.length - 1].cpu - readings[0].cpu : cpu;
   const count = workload === "fanout" ? result.deliveries : result.ops;
   return {
     perSec: result.perSecond,
     p50: result.latencyMs.p50,
     p99: result.latencyMs.p99,
-    cpuUsPer: cpu / count,
+    cpuUsPer: span / count,
+    sliceCpuUsPer: cpu / count,
+    userUsPer: user / count,
+    systemUsPer: system / count,
     serverCpuPct: (cpu / 1000 / wallMs) * 100,
+    // Above ~85 % in any slice the load generator, not the server, set the pace.
+    loadgenMaxSlicePct: loadgenMaxPct,
     loadgenCpuPct: result.loadgenCpu * 100,
     incomplete: result.incomplete || (workload === "fanout" && result.deliveries < result.expected),
     // CPU that processes other than the bench's used meanwhile (other jobs on this machine), in % of one core.
@@ -264,11 +295,14 @@ try {
 function describe(workload, m) {
   if (workload === "connections") return `${m.connectsPerSec.toFixed(0)} conn/s, RSS ${m.rssPerConnKiB.toFixed(1)} KiB/conn, JS heap ${m.heapPerConnKiB.toFixed(1)} KiB/conn, ${m.cpuPerConnectUs.toFixed(0)} µs CPU/connect`;
   const unit = workload === "fanout" ? "deliveries/s" : "ops/s";
-  return `${m.perSec.toFixed(0)} ${unit}, ${m.cpuUsPer.toFixed(2)} µs CPU each, p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms, server ${m.serverCpuPct.toFixed(0)}%, loadgen ${m.loadgenCpuPct.toFixed(0)}%, other jobs ${m.outsidePct.toFixed(0)}%${m.incomplete ? " INCOMPLETE" : ""}`;
+  return `${m.perSec.toFixed(0)} ${unit}, ${m.cpuUsPer.toFixed(2)} µs CPU each (user ${m.userUsPer.toFixed(2)}, system ${m.systemUsPer.toFixed(2)}), p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms, server ${m.serverCpuPct.toFixed(0)}%, loadgen ${m.loadgenCpuPct.toFixed(0)}% (max slice ${m.loadgenMaxSlicePct.toFixed(0)}%), other jobs ${m.outsidePct.toFixed(0)}%${m.incomplete ? " INCOMPLETE" : ""}`;
 }
 
 function describePair(phase, m) {
-  return `${targets[phase.target].label}: ${m.sides[0].cpuUsPer.toFixed(2)} µs, ${targets[phase.versus].label}: ${m.sides[1].cpuUsPer.toFixed(2)} µs CPU each -> ${m.ratio.toFixed(2)}x (other jobs ${Math.max(m.sides[0].outsidePct, m.sides[1].outsidePct).toFixed(0)}%)`;
+  const [a, b] = m.sides;
+  const loadgen = Math.max(a.loadgenMaxSlicePct ?? 0, b.loadgenMaxSlicePct ?? 0);
+  const first = a.first ? targets[phase.target].label : targets[phase.versus].label;
+  return `${targets[phase.target].label}: ${a.cpuUsPer.toFixed(2)} µs (user ${a.userUsPer.toFixed(2)}, sys ${a.systemUsPer.toFixed(2)}), ${targets[phase.versus].label}: ${b.cpuUsPer.toFixed(2)} µs (user ${b.userUsPer.toFixed(2)}, sys ${b.systemUsPer.toFixed(2)}) CPU each -> ${m.ratio.toFixed(2)}x; first: ${first}; loadgen max slice ${loadgen.toFixed(0)}%${loadgen > 85 ? " LOADGEN-BOUND" : ""} (other jobs ${Math.max(a.outsidePct, b.outsidePct).toFixed(0)}%)`;
 }
 
 const ratios = computeRatios(samples);

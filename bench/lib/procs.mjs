@@ -34,6 +34,13 @@ export function cpuMicros(pid) {
   return ((utime + stime) * 1e6) / clockTicks;
 }
 
+/** utime and stime of a process in microseconds, apart (user code vs the kernel: syscalls, TCP). */
+export function cpuSplitMicros(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return { user: (Number(fields[11]) * 1e6) / clockTicks, system: (Number(fields[12]) * 1e6) / clockTicks };
+}
+
 /** CPU time of the whole machine (all cores, busy states only) in microseconds, from /proc/stat. */
 export function machineBusyMicros() {
   const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0];

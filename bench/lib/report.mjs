@@ -113,15 +113,26 @@ export function formatReport({ machine, targets, samples, ratios, elapsedS }) {
   if (pairedKeys.length) {
     lines.push(`### Paired phases (ours and the peer in one phase, both servers up, ${machine.sizes.paired.slices} alternating slices each; server CPU per delivery or op)`);
     lines.push("");
-    lines.push("| phase | ours µs | peer µs | ratio per run | median | other jobs % |");
-    lines.push("| --- | --- | --- | --- | --- | --- |");
+    lines.push("| phase | ours µs (user / sys) | peer µs (user / sys) | ratio per run | median | load gen max slice % | other jobs % |");
+    lines.push("| --- | --- | --- | --- | --- | --- | --- |");
     for (const key of pairedKeys) {
       const list = ok(key);
       const [, workload, pair] = key.split(":");
       const [a, b] = pair.split("~");
-      lines.push(`| ${workload}: ${targets[a].label} / ${targets[b].label} | ${cell(list.map((m) => m.sides[0]), "cpuUsPer")} | ${cell(list.map((m) => m.sides[1]), "cpuUsPer")} | ${list.map((m) => f(m.ratio)).join(", ")} | ${f(median(list.map((m) => m.ratio)))}× | ${cell(list.map((m) => ({ o: Math.max(m.sides[0].outsidePct, m.sides[1].outsidePct) })), "o", (x) => f(x, 0))} |`);
+      const side = (k) => `${cell(list.map((m) => m.sides[k]), "cpuUsPer")} (${f(median(list.map((m) => m.sides[k].userUsPer)))} / ${f(median(list.map((m) => m.sides[k].systemUsPer)))})`;
+      const loadgen = cell(list.map((m) => ({ l: Math.max(m.sides[0].loadgenMaxSlicePct ?? 0, m.sides[1].loadgenMaxSlicePct ?? 0) })), "l", (x) => f(x, 0));
+      lines.push(`| ${workload}: ${targets[a].label} / ${targets[b].label} | ${side(0)} | ${side(1)} | ${list.map((m) => f(m.ratio)).join(", ")} | ${f(median(list.map((m) => m.ratio)))}× | ${loadgen} | ${cell(list.map((m) => ({ o: Math.max(m.sides[0].outsidePct, m.sides[1].outsidePct) })), "o", (x) => f(x, 0))} |`);
     }
     lines.push("");
+    const selfPairs = pairedKeys.filter((key) => /~(ours|socketio)-twin$/.test(key));
+    if (selfPairs.length) {
+      lines.push("Method check: each self-pair (the same server on both sides, which side goes first drawn per phase) must read 1.00× ± 3 %:");
+      for (const key of selfPairs) {
+        const r = median(ok(key).map((m) => m.ratio));
+        lines.push(`- ${key}: ${f(r)}× — ${Math.abs(r - 1) <= 0.03 ? "ok" : "**off: ratios of this run are not trustworthy**"}`);
+      }
+      lines.push("");
+    }
   }
 
   lines.push("### Targets (ratio of the two in each run; median (min–max) over runs)");
