@@ -46,6 +46,7 @@ const maxRetries = smoke ? 0 : Number(args.get("retries") ?? 2);
 const sizes = smoke
   ? {
       fanout: { clients: 50, messages: 200, warmup: 20, window: 16, pad: 64, timeoutMs: 20_000 },
+      fanmany: { clients: 50, messages: 200, warmup: 20, window: 10, senders: 10, pad: 64, timeoutMs: 20_000 },
       polling: { clients: 20, messages: 50, warmup: 5, window: 8, pad: 64, timeoutMs: 20_000 },
       reqres: { clients: 10, durationMs: 1000, warmupMs: 300 },
       connections: { clients: 100, batch: 50 },
@@ -54,6 +55,8 @@ const sizes = smoke
     }
   : {
       fanout: { clients: 500, messages: 2000, warmup: 100, window: 16, pad: 64, timeoutMs: 120_000 },
+      // Many independent senders: 50 members each keep one message in flight.
+      fanmany: { clients: 500, messages: 2000, warmup: 100, window: 50, senders: 50, pad: 64, timeoutMs: 120_000 },
       polling: { clients: 200, messages: 500, warmup: 20, window: 16, pad: 64, timeoutMs: 120_000 },
       reqres: { clients: 50, durationMs: 10_000, warmupMs: 1000 },
       connections: { clients: 2000, batch: 100 },
@@ -95,7 +98,9 @@ const phases = [
     .map((target) => ({ workload: "fanout", target })),
   ...["ws", "socketio", "actionhero", "ours", "ours-json"].map((target) => ({ workload: "reqres", target })),
   ...["ws", "socketio", "actionhero", "ours"].map((target) => ({ workload: "connections", target })),
+  ...["ws", "socketio", "ours"].map((target) => ({ workload: "fanmany", target })),
   { workload: "fanout", target: "ours", versus: "socketio" },
+  { workload: "fanmany", target: "ours", versus: "socketio" },
   { workload: "fanout", target: "ours-2node", versus: "socketio-redis" },
   { workload: "reqres", target: "ours", versus: "socketio" },
   ...["fanout", "reqres"].flatMap((workload) => [
@@ -224,7 +229,7 @@ function measure(workload, result, readings) {
   // slice's end (it would otherwise fall into the other side's slice and count for nobody);
   // what an idle server spends meanwhile (timers) is negligible against a measured slice.
   const span = readings.length >= 2 ? readings[readings.length - 1].cpu - readings[0].cpu : cpu;
-  const count = workload === "fanout" ? result.deliveries : result.ops;
+  const count = workload.startsWith("fan") ? result.deliveries : result.ops;
   return {
     perSec: result.perSecond,
     p50: result.latencyMs.p50,
@@ -237,7 +242,7 @@ function measure(workload, result, readings) {
     // Above ~85 % in any slice the load generator, not the server, set the pace.
     loadgenMaxSlicePct: loadgenMaxPct,
     loadgenCpuPct: result.loadgenCpu * 100,
-    incomplete: result.incomplete || (workload === "fanout" && result.deliveries < result.expected),
+    incomplete: result.incomplete || (workload.startsWith("fan") && result.deliveries < result.expected),
     // CPU that processes other than the bench's used meanwhile (other jobs on this machine), in % of one core.
     outsidePct: (outside / 1000 / wallMs) * 100,
   };
@@ -294,7 +299,7 @@ try {
 
 function describe(workload, m) {
   if (workload === "connections") return `${m.connectsPerSec.toFixed(0)} conn/s, RSS ${m.rssPerConnKiB.toFixed(1)} KiB/conn, JS heap ${m.heapPerConnKiB.toFixed(1)} KiB/conn, ${m.cpuPerConnectUs.toFixed(0)} µs CPU/connect`;
-  const unit = workload === "fanout" ? "deliveries/s" : "ops/s";
+  const unit = workload.startsWith("fan") ? "deliveries/s" : "ops/s";
   return `${m.perSec.toFixed(0)} ${unit}, ${m.cpuUsPer.toFixed(2)} µs CPU each (user ${m.userUsPer.toFixed(2)}, system ${m.systemUsPer.toFixed(2)}), p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms, server ${m.serverCpuPct.toFixed(0)}%, loadgen ${m.loadgenCpuPct.toFixed(0)}% (max slice ${m.loadgenMaxSlicePct.toFixed(0)}%), other jobs ${m.outsidePct.toFixed(0)}%${m.incomplete ? " INCOMPLETE" : ""}`;
 }
 

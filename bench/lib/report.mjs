@@ -19,6 +19,7 @@ function spread(values) {
  */
 export const goals = [
   { name: "fan-out server CPU per delivery", ours: "fanout:ours", ref: "fanout:socketio", paired: "paired:fanout:ours~socketio", metric: "cpuUsPer", limit: 1.0 },
+  { name: "fan-out server CPU per delivery, 50 independent senders", ours: "fanmany:ours", ref: "fanmany:socketio", paired: "paired:fanmany:ours~socketio", metric: "cpuUsPer", limit: 1.0 },
   { name: "action round trip server CPU", ours: "reqres:ours", ref: "reqres:socketio", paired: "paired:reqres:ours~socketio", metric: "cpuUsPer", limit: 1.2 },
   { name: "RSS per idle connection", ours: "connections:ours", ref: "connections:socketio", metric: "rssPerConnKiB", limit: 1.0 },
   { name: "2-node fan-out server CPU per delivery", ours: "fanout:ours-2node", ref: "fanout:socketio-redis", paired: "paired:fanout:ours-2node~socketio-redis", metric: "cpuUsPer", limit: 1.0 },
@@ -82,6 +83,21 @@ export function formatReport({ machine, targets, samples, ratios, elapsedS }) {
     lines.push(`| ${t.label}${failures(`fanout:${name}`) ? ` (${failures(`fanout:${name}`)} failed)` : ""} | ${cell(list, "perSec", n0)} | ${cell(list, "p50")} | ${cell(list, "p99")} | ${cell(list, "cpuUsPer")} | ${f(median(list.map((m) => m.cpuUsPer)) / reference)} | ${cell(list, "serverCpuPct", (x) => f(x, 0))} | ${cell(list, "loadgenCpuPct", (x) => f(x, 0))} | ${cell(list, "outsidePct", (x) => f(x, 0))} |`);
   }
   lines.push("");
+
+  const many = machine.sizes.fanmany;
+  if (many) {
+    lines.push(`### Fan-out, many senders (${many.clients} clients in one room, ${many.senders} of them send ${many.messages} messages in turn, each with one in flight)`);
+    lines.push("");
+    lines.push("| target | deliveries/s | p50 ms | p99 ms | server CPU µs/delivery | × socket.io | server CPU % | load gen CPU % | other jobs % |");
+    lines.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    const manyRef = ref("fanmany", "cpuUsPer");
+    for (const [name, t] of Object.entries(targets)) {
+      const list = ok(`fanmany:${name}`);
+      if (list.length === 0 && failures(`fanmany:${name}`) === 0) continue;
+      lines.push(`| ${t.label} | ${cell(list, "perSec", n0)} | ${cell(list, "p50")} | ${cell(list, "p99")} | ${cell(list, "cpuUsPer")} | ${f(median(list.map((m) => m.cpuUsPer)) / manyRef)} | ${cell(list, "serverCpuPct", (x) => f(x, 0))} | ${cell(list, "loadgenCpuPct", (x) => f(x, 0))} | ${cell(list, "outsidePct", (x) => f(x, 0))} |`);
+    }
+    lines.push("");
+  }
 
   const rr = machine.sizes.reqres;
   lines.push(`### Request/response (${rr.clients} clients, sequential action round trips for ${rr.durationMs / 1000} s)`);

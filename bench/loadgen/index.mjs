@@ -77,7 +77,7 @@ function summary(latencies, count) {
 }
 
 async function run(job) {
-  if (job.workload === "fanout") return fanout(job);
+  if (job.workload === "fanout" || job.workload === "fanmany") return fanout(job);
   if (job.workload === "reqres") return reqres(job);
   if (job.workload === "connections") return connections(job);
   throw new Error(`unknown workload ${job.workload}`);
@@ -113,7 +113,7 @@ async function fanout(job) {
   for (const side of job.sides) {
     const clients = await connectAll(side, n);
     await everyoneOnce(clients, (id) => clients[0].d.join(room, id));
-    sides.push(fanoutSide(clients, n, warmup + perSlice * job.slices, window, room, pad));
+    sides.push(fanoutSide(clients, n, warmup + perSlice * job.slices, window, room, pad, job.senders ?? 1));
   }
   for (const side of sides) await withTimeout(side.stage(warmup, false), job.timeoutMs, "warm-up");
   await sliced(job, sides, async (side) => {
@@ -145,7 +145,8 @@ async function fanout(job) {
 }
 
 /** One room's sender and members; `stage(end)` sends up to message `end` and resolves when all have it. */
-function fanoutSide(clients, n, total, window, room, pad) {
+/** `senders` members take turns sending (message k from member k % senders): one sender with a window, or many independent ones. */
+function fanoutSide(clients, n, total, window, room, pad, senders) {
   const got = new Uint32Array(total);
   const side = {
     sent: 0,
@@ -170,9 +171,9 @@ function fanoutSide(clients, n, total, window, room, pad) {
       for (const client of clients) client.close();
     },
   };
-  const sender = clients[0];
   const pump = () => {
     while (side.sent < side.stageEnd && side.sent - side.done < window) {
+      const sender = clients[side.sent % senders];
       sender.send(sender.d.say(room, `B${side.sent}:${performance.now().toFixed(3)}:${pad}`));
       side.sent++;
     }
