@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Instruction counts per operation: deterministic where CPU time on this shared VM is not.
 // Each server runs under `valgrind --tool=callgrind` with instrumentation off; the load
-// generator warms it up, instrumentation is switched on (`callgrind_control -i on`) for the
-// measured window only, and the instructions counted then are divided by the round trips
-// or deliveries the load generator saw. User-space instructions only: the kernel's share of
+// generator warms it up, runs the same job once instrumented (callgrind_control), then once
+// more with the counters zeroed at its start and stopped at its end; the instructions
+// counted in that window are divided by the round trips or deliveries the load generator saw.
+// One operation at a time, so the figure does not depend on timing (see `jobs`). User-space instructions only: the kernel's share of
 // a socket write (a third or so of the CPU per op, about the same for every server) is not
 // in these figures.
 //
@@ -42,10 +43,14 @@ const servers = {
   socketio: { script: "socketio.mjs", dialect: "sio", label: "socket.io 4.8" },
   ws: { script: "ws.mjs", dialect: "ws", label: "bare ws" },
 };
-const ops = Number(args.get("ops") ?? 20_000);
+const ops = Number(args.get("ops") ?? 10_000);
 const jobs = {
-  reqres: { workload: "reqres", clients: 10, durationMs: 15_000, sliceMs: 15_000, warmupMs: 5_000, slices: 1 },
-  fanout: { workload: "fanout", clients: 100, messages: Math.ceil(ops / 100), warmup: 50, window: 8, pad: 64, room: "bench", slices: 1, timeoutMs: 120_000 },
+  // Counted, not timed, and one operation at a time (one client; one message in flight): how
+  // many operations share a socket write or an event loop turn depends on timing, and so
+  // does the count per operation. Alone, each costs the same whatever the machine's load.
+  // (Time caps only bound a stuck run.)
+  reqres: { workload: "reqres", clients: 1, durationMs: 300_000, sliceMs: 300_000, sliceOps: ops, warmupMs: 300_000, warmupOps: ops, slices: 1 },
+  fanout: { workload: "fanout", clients: 100, messages: Math.ceil((2 * ops) / 100), warmup: 50, window: 1, pad: 64, room: "bench", slices: 1, timeoutMs: 120_000 },
 };
 const only = typeof args.get("only") === "string" ? String(args.get("only")).split(",") : undefined;
 const cases = Object.keys(jobs).flatMap((workload) => Object.keys(servers).map((server) => `${workload}:${server}`))
@@ -91,15 +96,23 @@ for (const key of cases) {
   try {
     target = await startUnderCallgrind(server.script, outFile);
     loadgen = await startNode(path.join(benchDir, "loadgen", "index.mjs"), {});
-    // The measured window is the load generator's `start`..`end` marks: instrumentation on, off.
+    // Two jobs on the same server: the first runs instrumented (valgrind translates every
+    // code path anew when instrumentation comes on, a cost that must not land on the
+    // measured ops), the second is measured: its `start` mark zeroes the counters, its
+    // `end` mark stops counting.
+    let phase = "warm";
+    const control = (flag) => execFileSync("callgrind_control", [flag, String(target.child.pid)], { stdio: "ignore" });
     loadgen.on("message", (message) => {
       if (message?.type !== "mark") return;
-      if (message.name === "start" || message.name === "end") {
-        execFileSync("callgrind_control", ["-i", message.name === "start" ? "on" : "off", String(target.child.pid)], { stdio: "ignore" });
-      }
+      if (phase === "warm" && message.name === "start") control("--instr=on");
+      if (phase === "measured" && message.name === "start") control("--zero");
+      if (phase === "measured" && message.name === "end") control("--instr=off");
       loadgen.send({ type: "ack", name: message.name });
     });
     const job = { ...jobs[workload], sides: [{ dialect: server.dialect, transport: "websocket", urls: [`http://127.0.0.1:${target.port}`] }] };
+    const warm = await ask(loadgen, { type: "job", job }, "result", 600_000);
+    if (warm.result.error) throw new Error(warm.result.error);
+    phase = "measured";
     const reply = await ask(loadgen, { type: "job", job }, "result", 600_000);
     if (reply.result.error) throw new Error(reply.result.error);
     const side = reply.result.sides[0];

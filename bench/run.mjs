@@ -77,6 +77,9 @@ const targets = {
   "ours-say": { servers: [script("ours.mjs")], env: { SAY_MIDDLEWARE: "1" }, dialect: "primus-sio", label: "actionhero-ws + say middleware" },
   "socketio-polling": { servers: [script("socketio.mjs")], dialect: "sio", transport: "polling", label: "socket.io 4.8, long-polling" },
   "ours-polling": { servers: [script("ours.mjs")], dialect: "primus-sio", transport: "polling", label: "actionhero-ws, long-polling" },
+  // Real client libraries as load (loadgen/real-clients.mjs), not only the lite clients.
+  "ours-real": { servers: [script("ours.mjs")], env: { CLIENT_JS: "1" }, dialect: "primus-real", label: "actionhero-ws, its generated client" },
+  "socketio-real": { servers: [script("socketio.mjs")], dialect: "sio-real", label: "socket.io 4.8, socket.io-client" },
 };
 // Self-pairs calibrate the paired method: the same server on both sides must read 1.00x
 // (within ±3 %), or the method, not the servers, is what a ratio shows.
@@ -101,6 +104,7 @@ const phases = [
   ...["ws", "socketio", "ours"].map((target) => ({ workload: "fanmany", target })),
   { workload: "fanout", target: "ours", versus: "socketio" },
   { workload: "fanmany", target: "ours", versus: "socketio" },
+  ...["fanout", "reqres"].map((workload) => ({ workload, target: "ours-real", versus: "socketio-real" })),
   { workload: "fanout", target: "ours-2node", versus: "socketio-redis" },
   { workload: "reqres", target: "ours", versus: "socketio" },
   ...["fanout", "reqres"].flatMap((workload) => [

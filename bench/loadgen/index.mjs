@@ -4,6 +4,7 @@
 // count and in time.
 import { performance } from "node:perf_hooks";
 import { LiteClient } from "./dialects.mjs";
+import { RealClient, realDialects } from "./real-clients.mjs";
 
 const send = (message) => process.send(message);
 let acks = new Map();
@@ -43,7 +44,8 @@ async function connectAll(side, count, batch = 50) {
   for (let start = 0; start < count; start += batch) {
     const group = [];
     for (let k = start; k < Math.min(count, start + batch); k++) {
-      group.push(new LiteClient(side.dialect, side.urls[k % side.urls.length], side.transport));
+      const Client = realDialects[side.dialect] ? RealClient : LiteClient;
+      group.push(new Client(side.dialect, side.urls[k % side.urls.length], side.transport));
     }
     await withTimeout(Promise.all(group.map((c) => c.ready)), 30_000, `connecting clients ${start}..`);
     clients.push(...group);
@@ -195,8 +197,8 @@ function fanoutSide(clients, n, total, window, room, pad, senders) {
 async function reqres(job) {
   const sides = [];
   for (const side of job.sides) sides.push(reqresSide(await connectAll(side, job.clients)));
-  for (const side of sides) await side.loop(job.warmupMs, false);
-  await sliced(job, sides, (side) => side.loop(job.sliceMs, true));
+  for (const side of sides) await side.loop(job.warmupMs, false, job.warmupOps);
+  await sliced(job, sides, (side) => side.loop(job.sliceMs, true, job.sliceOps));
   return {
     sides: sides.map((side) => {
       side.close();
@@ -221,18 +223,25 @@ function reqresSide(clients) {
   let counting = false;
   let inFlight = 0;
   let drained = () => undefined;
+  // Optional cap on round trips per loop (instructions.mjs counts a fixed number, not a time).
+  let completed = 0;
+  let maxOps = Infinity;
+  let capped = () => undefined;
   const side = {
     recorded: 0,
     elapsedMs: 0,
     cpuMs: 0,
     latencies: new Float64Array(2_000_000),
-    async loop(ms, count) {
+    async loop(ms, count, cap = Infinity) {
       counting = count;
       running = true;
+      completed = 0;
+      maxOps = cap;
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
+      const reachedCap = new Promise((resolve) => (capped = resolve));
       for (const client of clients) issue(client);
-      await sleep(ms);
+      await Promise.race([sleep(ms), reachedCap]);
       running = false;
       if (inFlight > 0) await withTimeout(new Promise((resolve) => (drained = resolve)), 10_000, "draining").catch(() => undefined);
       if (count) {
@@ -255,6 +264,10 @@ function reqresSide(clients) {
     client.onReply = (id) => {
       if (!client.pending || client.pending.id !== id) return;
       inFlight--;
+      if (++completed >= maxOps && running) {
+        running = false;
+        capped();
+      }
       if (counting && side.recorded < side.latencies.length) side.latencies[side.recorded++] = performance.now() - client.pending.at;
       client.pending = null;
       if (running) issue(client);

@@ -1,7 +1,10 @@
 // actionhero-ws from the built dist/, as a user mounts it: Express + ws.attach(server).
 // Env: PORT, REDIS_URL (2-node runs), SAY_MIDDLEWARE=1 (a per-recipient `say` hook),
-// TRANSFORMER (socket.io by default), AHWS_DIST (another build's dist/, for `--base`).
+// TRANSFORMER (socket.io by default), AHWS_DIST (another build's dist/, for `--base`),
+// CLIENT_JS=1 (generate and serve the client library, for the real-client load).
 import express from "express";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 
@@ -18,11 +21,17 @@ const echo = {
   run: async ({ params }) => ({ echo: params.value }),
 };
 
+// The client is written to a scratch public dir, removed when the server exits.
+const publicDir = process.env.CLIENT_JS === "1" ? mkdtempSync(path.join(os.tmpdir(), "ahws-bench-public-")) : undefined;
+if (publicDir) process.on("exit", () => rmSync(publicDir, { recursive: true, force: true }));
+
 const ws = actionheroWs({
   redis: process.env.REDIS_URL || undefined,
   actions: [echo],
   startingChatRooms: { bench: {} },
-  clientJsName: null,
+  ...(process.env.CLIENT_JS === "1"
+    ? { publicDir, origins: "*" }
+    : { clientJsName: null }),
   logger: silent,
   server: { transformer: process.env.TRANSFORMER || "socket.io" },
   // The bench's one sender pushes thousands of messages a second: lift the per-connection
