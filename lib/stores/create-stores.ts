@@ -3,6 +3,7 @@ import type { Logger } from "../logger.js";
 import type { RoomStore } from "./room-store.js";
 import type { MessageBus } from "./message-bus.js";
 import type { RedisOption } from "./redis-connection.js";
+import type { ChannelMode } from "./bus-channels.js";
 import { MemoryRoomStore } from "./memory-room-store.js";
 import { MemoryMessageBus } from "./memory-message-bus.js";
 import { RedisRoomStore } from "./redis-room-store.js";
@@ -17,6 +18,7 @@ export interface StoreSettings {
   heartbeatMs: number;
   nodeTtlMs: number;
   channel: string;
+  channelMode: ChannelMode;
   id: string;
 }
 
@@ -26,6 +28,6 @@ export function createStores(settings: StoreSettings, logger: Logger): { store: 
   const common = { redis: settings.redis, startTimeoutMs: settings.redisStartTimeoutMs, commandTimeoutMs: settings.redisCommandTimeoutMs, log };
   return {
     store: new RedisRoomStore({ ...common, prefix: settings.redisPrefix, nodeId: settings.id, heartbeatMs: settings.heartbeatMs, nodeTtlMs: settings.nodeTtlMs }),
-    bus: new RedisMessageBus({ ...common, channel: settings.channel }),
+    bus: new RedisMessageBus({ ...common, channel: settings.channel, mode: settings.channelMode, nodeId: settings.id }),
   };
 }

@@ -154,6 +154,12 @@ export class RedisRoomStore extends EventEmitter implements RoomStore {
     return (await this.#connection.run((c) => c.hDel(this.keys.members(room), connectionId))) === 1;
   }
 
+  /** undefined also when the stored value is not a JSON object */
+  async member(room: string, connectionId: string): Promise<MemberRecord | undefined> {
+    const json = await this.#connection.run((c) => c.hGet(this.keys.members(room), connectionId));
+    return typeof json === "string" ? parseMember(connectionId, json)?.record : undefined;
+  }
+
   /** Null-prototype map; values that are not JSON objects are left out. */
   async members(room: string): Promise<Record<string, MemberRecord>> {
     const hash = await this.#hash(room);

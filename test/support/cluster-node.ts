@@ -5,7 +5,8 @@
  *   CLUSTER_REDIS=redis://127.0.0.1:6390 CLUSTER_PREFIX=p: CLUSTER_NODE_ID=node-a \
  *     node dist/test/support/cluster-node.js
  *
- * Optional: CLUSTER_HEARTBEAT_MS, CLUSTER_NODE_TTL_MS, CLUSTER_RPC_TIMEOUT_MS.
+ * Optional: CLUSTER_HEARTBEAT_MS, CLUSTER_NODE_TTL_MS, CLUSTER_RPC_TIMEOUT_MS,
+ * CLUSTER_CHANNEL_MODE (per-room | single), CLUSTER_LINGER_MS, CLUSTER_CHECK_MS.
  *
  * Prints one JSON line `{"url","id","pid"}` on stdout once ready (or `{"error"}` and exits
  * 1), and exits 0 after a graceful close on SIGTERM.
@@ -46,6 +47,9 @@ async function main(): Promise<void> {
     heartbeatMs: envInt("CLUSTER_HEARTBEAT_MS"),
     nodeTtlMs: envInt("CLUSTER_NODE_TTL_MS"),
     rpcTimeout: envInt("CLUSTER_RPC_TIMEOUT_MS"),
+    channelMode: process.env.CLUSTER_CHANNEL_MODE === "single" ? "single" : undefined,
+    roomLingerMs: process.env.CLUSTER_LINGER_MS === "0" ? 0 : envInt("CLUSTER_LINGER_MS"),
+    subscriptionCheckMs: envInt("CLUSTER_CHECK_MS"),
     redisStartTimeoutMs: 5000,
     actions: allTestActions,
     publicDir: fixturesPublic,
