@@ -5,6 +5,7 @@
  *   CLUSTER_REDIS=redis://127.0.0.1:6390 CLUSTER_PREFIX=p: CLUSTER_NODE_ID=node-a \
  *     node dist/test/support/cluster-node.js
  *
+ * CLUSTER_REDIS may list several URLs (comma-separated): a Redis Cluster's root nodes.
  * Optional: CLUSTER_HEARTBEAT_MS, CLUSTER_NODE_TTL_MS, CLUSTER_RPC_TIMEOUT_MS,
  * CLUSTER_CHANNEL_MODE (per-room | single), CLUSTER_LINGER_MS, CLUSTER_CHECK_MS.
  *
@@ -36,9 +37,11 @@ function envInt(name: string): number | undefined {
 }
 
 async function main(): Promise<void> {
-  const redis = process.env.CLUSTER_REDIS;
+  const url = process.env.CLUSTER_REDIS;
   const id = process.env.CLUSTER_NODE_ID;
-  if (!redis || !id) throw new Error("CLUSTER_REDIS and CLUSTER_NODE_ID are required");
+  if (!url || !id) throw new Error("CLUSTER_REDIS and CLUSTER_NODE_ID are required");
+  // several comma-separated URLs: the root nodes of a Redis Cluster
+  const redis = url.includes(",") ? { cluster: { rootNodes: url.split(",").map((node) => ({ url: node })) } } : url;
 
   const ws = actionheroWs({
     redis,
