@@ -11,7 +11,7 @@ import { RawClient } from "../support/primus-client.js";
 import { ClusterNode, killAll } from "../support/cluster.js";
 import { startRedisCluster, type RedisClusterUnderTest } from "../support/redis-cluster.js";
 import { idOf, remoteClientFactory, sleep, userFrames, waitFor } from "../support/chat-helpers.js";
-import type { ActionheroWs } from "../../lib/index.js";
+import { actionheroWs, type ActionheroWs } from "../../lib/index.js";
 
 describe("Redis Cluster: 3 node processes on 3 masters + 3 replicas, sharded pub/sub", function () {
   this.timeout(90_000);
@@ -31,7 +31,7 @@ describe("Redis Cluster: 3 node processes on 3 masters + 3 replicas, sharded pub
     redis = await startRedisCluster(3);
     factory = await remoteClientFactory();
     prefix = `ahws-rc-${randomUUID().slice(0, 8)}:`;
-    const common = { redis: redis.urls.join(","), prefix, heartbeatMs: 200, nodeTtlMs: 2000, rpcTimeoutMs: 2000, roomLingerMs: 500 };
+    const common = { redis: redis.urls.join(","), prefix, heartbeatMs: 200, nodeTtlMs: 2000, rpcTimeoutMs: 2000, roomLingerMs: 500, subscriptionCheckMs: 500 };
     nodes.push(...await Promise.all(["rc-a", "rc-b", "rc-c"].map((id) => ClusterNode.start({ ...common, id }))));
   });
 
@@ -85,5 +85,21 @@ describe("Redis Cluster: 3 node processes on 3 masters + 3 replicas, sharded pub
     expect(((await onB.client.request({ event: "detailsView" })).data as { rooms: string[] }).rooms).to.deep.equal([]);
     expect(userFrames(onB.client, mark)).to.have.length(0);
     expect((await A.debug("destroy", { room })).ok).to.equal(true);
+  });
+
+  it("the self-check finds every room subscription live on every node", async function () {
+    await member(nodes[1], "otherRoom");
+    for (const node of nodes) {
+      await waitFor(async () => (await node.state()).stats.subscriptionChecksClean >= 2, 10_000, `${node.id} to pass two self-checks`);
+      expect((await node.state()).stats.subscriptionsRepaired, node.id).to.equal(0);
+    }
+  });
+
+  it("refuses what cannot work on a cluster, naming it: a prefix or channel with braces, the single channel", function () {
+    const cluster = { cluster: { rootNodes: redis.urls.map((url) => ({ url })) } };
+    expect(() => actionheroWs({ redis: cluster, redisPrefix: "a{b}:" })).to.throw(TypeError, /redisPrefix.*may not contain/);
+    expect(() => actionheroWs({ redis: cluster, channel: "ch{x}" })).to.throw(TypeError, /channel.*may not contain/);
+    expect(() => actionheroWs({ redis: cluster, channelMode: "single" })).to.throw(TypeError, /channelMode/);
+    expect(() => actionheroWs({ redis: { cluster: { rootNodes: [] } } })).to.throw(TypeError, /rootNodes/);
   });
 });
