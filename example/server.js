@@ -6,7 +6,8 @@
 //
 // Environment: PORT (default 8080; 0 picks a free port), HOST (default: all interfaces),
 // REDIS_URL (optional; without it chat rooms live in an embedded in-memory store, which is
-// fine for one process), COOKIE_SECRET (optional; signs the fingerprint cookie),
+// fine for one process), REDIS_CLUSTER_NODES (optional, instead of REDIS_URL: a Redis Cluster's
+// nodes, comma-separated `redis://host:port`; sharded pub/sub, Redis >= 7), COOKIE_SECRET (optional; signs the fingerprint cookie),
 // DESTROY_CLIENTS_ON_SHUTDOWN=true (on shutdown, tell the pages to stay closed instead of
 // reconnecting).
 
@@ -23,8 +24,13 @@ const host = process.env.HOST || undefined;
 
 const app = express();
 
+const clusterNodes = (process.env.REDIS_CLUSTER_NODES ?? "").split(",").map((url) => url.trim()).filter(Boolean);
+const redis = clusterNodes.length > 0
+  ? { cluster: { rootNodes: clusterNodes.map((url) => ({ url })) } }
+  : process.env.REDIS_URL; // undefined -> embedded store
+
 const ws = actionheroWs({
-  redis: process.env.REDIS_URL, // undefined -> embedded store
+  redis,
   secret: process.env.COOKIE_SECRET, // undefined -> unsigned fingerprint cookie
   // `status` and `roomsList` read live state from `ws`, which is being created right here,
   // so they receive a function returning it (called when the action runs, not now).
@@ -88,7 +94,7 @@ const server = app.listen(port, host, (err) => {
   }
   const { port: actualPort } = server.address();
   const shownHost = !host || host === "0.0.0.0" || host === "::" ? "localhost" : host;
-  const store = process.env.REDIS_URL ? "redis" : "embedded store";
+  const store = clusterNodes.length > 0 ? "redis cluster" : process.env.REDIS_URL ? "redis" : "embedded store";
   console.log(`actionhero-ws example (${store}) listening on http://${shownHost}:${actualPort}/`);
 });
 

@@ -11,6 +11,7 @@ import type { Server as HttpsServer } from "node:https";
 import { actionDefinitionProblem, type ActionDefinition } from "./actions/action.js";
 import type { Logger } from "./logger.js";
 import type { RedisOption } from "./stores/redis-option.js";
+import type { ChannelMode } from "./stores/bus-channels.js";
 import type { MetricsOptions } from "./stats/prometheus-metrics.js";
 import { assertRoomName } from "./chat/room-name.js";
 import { checkKeys, isNonNegativeInt, isPlainObject, isString, limitKeys, serverKeys, topLevel } from "./option-checks.js";
@@ -100,6 +101,12 @@ export interface ActionheroWsOptions {
   startingChatRooms?: Record<string, Record<string, unknown>>;
   serverToken?: string;
   channel?: string;
+  /** `"per-room"`: a node receives only its rooms' messages; `"single"`: Actionhero's one channel (mixed clusters). */
+  channelMode?: ChannelMode;
+  /** How long a room stays subscribed after its last local member left. */
+  roomLingerMs?: number;
+  /** How often every subscribed room is checked to really receive its channel (repaired if not). */
+  subscriptionCheckMs?: number;
   rpcTimeout?: number;
   defaultMiddlewarePriority?: number;
   /** This node's id in the cluster. */
@@ -139,6 +146,9 @@ export interface ResolvedOptions {
   startingChatRooms: Record<string, Record<string, unknown>>;
   serverToken: string;
   channel: string;
+  channelMode: ChannelMode;
+  roomLingerMs: number;
+  subscriptionCheckMs: number;
   rpcTimeout: number;
   defaultMiddlewarePriority: number;
   id: string;
@@ -187,6 +197,10 @@ export const defaults = {
   simultaneousActions: 5,
   serverToken: "change-me",
   channel: "actionhero",
+  channelMode: "per-room",
+  // Join/leave churn then costs no SUBSCRIBE per pair; the issue bounds it at 30 s.
+  roomLingerMs: 10_000,
+  subscriptionCheckMs: 30_000,
   rpcTimeout: 5_000,
   defaultMiddlewarePriority: 100,
   limits: {
@@ -291,6 +305,9 @@ export function resolveOptions(input: ActionheroWsOptions = {}): ResolvedOptions
     startingChatRooms: input.startingChatRooms ?? {},
     serverToken: input.serverToken ?? d.serverToken,
     channel: input.channel ?? d.channel,
+    channelMode: input.channelMode ?? d.channelMode,
+    roomLingerMs: input.roomLingerMs ?? d.roomLingerMs,
+    subscriptionCheckMs: input.subscriptionCheckMs ?? d.subscriptionCheckMs,
     rpcTimeout: input.rpcTimeout ?? d.rpcTimeout,
     defaultMiddlewarePriority: input.defaultMiddlewarePriority ?? d.defaultMiddlewarePriority,
     id: input.id ?? defaultNodeId(),

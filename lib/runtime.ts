@@ -21,6 +21,7 @@ import { routeBusMessages } from "./cluster/bus-router.js";
 import { allowConnectionCommands } from "./cluster/connection-commands.js";
 import { LivenessSweeper } from "./cluster/liveness-sweeper.js";
 import { Membership } from "./chat/membership.js";
+import { RoomSubscriptions } from "./chat/room-subscriptions.js";
 import { ChatRoom } from "./chat/chat-room.js";
 import { keepStoreRecovered } from "./chat/store-recovery.js";
 import { FrameHandler } from "./protocol/frame-handler.js";
@@ -52,10 +53,12 @@ export class Runtime extends EventEmitter {
   readonly bus: MessageBus;
   readonly rpc: ClusterRpc;
   readonly membership: Membership;
+  readonly subscriptions: RoomSubscriptions;
   readonly chatRoom: ChatRoom;
   readonly frames: FrameHandler;
   readonly sweeper: LivenessSweeper;
   #mounted: MountedSocketServer | undefined;
+  #subscriptionCheck: NodeJS.Timeout | undefined;
   #closing = false;
   #closed: Promise<void> | undefined;
   readonly #started: Promise<void>;
@@ -81,7 +84,8 @@ export class Runtime extends EventEmitter {
 
     this.rpc = new ClusterRpc(this.bus, options.id, options.serverToken, options.rpcTimeout, (id) => this.connections.has(id), logger);
     allowConnectionCommands(this.rpc, this.connections);
-    this.membership = new Membership(this.store, roomMirror);
+    this.subscriptions = new RoomSubscriptions(this.bus, options.roomLingerMs, logger);
+    this.membership = new Membership(this.store, roomMirror, this.subscriptions);
     this.chatRoom = new ChatRoom({
       store: this.store,
       bus: this.bus,
@@ -138,7 +142,11 @@ export class Runtime extends EventEmitter {
     await Promise.all([store.start(), this.bus.start(), this.#startMetrics()]);
     await keepStoreRecovered({ store, membership, connections, nodeId: options.id, logger }, Object.keys(options.startingChatRooms));
     // close() may have begun while the store was connecting.
-    if (!this.#closing) this.sweeper.start();
+    if (!this.#closing) {
+      this.sweeper.start();
+      this.#subscriptionCheck = setInterval(() => void this.subscriptions.check(), options.subscriptionCheckMs);
+      this.#subscriptionCheck.unref();
+    }
     await this.#client;
   }
 
@@ -189,6 +197,8 @@ export class Runtime extends EventEmitter {
     await this.inFlight.idle(timeoutMs);
     await this.connections.closeAll(!this.options.destroyClientsOnShutdown);
     this.sweeper.stop();
+    clearInterval(this.#subscriptionCheck);
+    this.subscriptions.close();
     this.rpc.close();
     await this.#mounted?.unmount();
     await this.#started.catch(() => undefined);
@@ -206,6 +216,7 @@ export class Runtime extends EventEmitter {
       counters: this.counters,
       connections: this.connections,
       membership: this.membership,
+      subscriptions: this.subscriptions,
       actions: this.inFlight,
       store: this.store,
       bus: this.bus,

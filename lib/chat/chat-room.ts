@@ -99,8 +99,8 @@ export class ChatRoom {
     if (!(await this.#deps.store.roomExists(room))) throw new Error(chatErrors.noRoom);
     await this.#broadcastAndWait(room, chatErrors.roomDeleted);
     const members = await this.#deps.store.members(room);
-    for (const id of Object.keys(members)) {
-      await this.removeMember(id, room, false).catch((error: unknown) =>
+    for (const [id, member] of Object.entries(members)) {
+      await this.#removeMember(id, room, false, member.host).catch((error: unknown) =>
         this.#deps.logger.debug({ room, id, err: String(error) }, "actionhero-ws: member removal during destroy failed"));
     }
     await this.#deps.store.removeRoom(room);
@@ -152,10 +152,19 @@ export class ChatRoom {
   }
 
   /** Removes a connection (on any node) from a room; runs `leave` middleware (a throw keeps it in). */
-  async removeMember(connectionId: string, room: string, toWaitRemote = true): Promise<true> {
+  removeMember(connectionId: string, room: string): Promise<true> {
+    return this.#removeMember(connectionId, room, true);
+  }
+
+  /** `host`: the member's node when the caller knows it (looked up otherwise). */
+  async #removeMember(connectionId: string, room: string, toWaitRemote: boolean, host?: string): Promise<true> {
     const { connections, membership, store, logger } = this.#deps;
     const connection = connections.get(connectionId);
-    if (!connection) return this.#remote("api.chatRoom.removeMember", connectionId, room, toWaitRemote) as Promise<true>;
+    if (!connection) {
+      // The command goes to the node holding the connection, named by its member record.
+      const node = host ?? (store.shared ? (await store.member(room, connectionId))?.host : undefined);
+      return this.#remote("api.chatRoom.removeMember", connectionId, room, toWaitRemote, node) as Promise<true>;
+    }
     if (!connection.rooms.includes(room)) throw new Error(chatErrors.notInRoom(room));
     if (!(await store.roomExists(room))) {
       // Gone meanwhile (destroy() on another node does not wait for this node's removal):
@@ -196,10 +205,11 @@ export class ChatRoom {
     }
   }
 
-  async #remote(method: string, connectionId: string, room: string, wait: boolean): Promise<unknown> {
+  /** `node`: where the connection lives when known; otherwise every node is asked. */
+  async #remote(method: string, connectionId: string, room: string, wait: boolean, node?: string): Promise<unknown> {
     // Only a shared store has connections on other nodes.
     if (!this.#deps.store.shared) throw new Error(`connection not found (${connectionId})`);
-    return this.#deps.rpc.call(method, connectionId, [connectionId, room], wait);
+    return this.#deps.rpc.call(method, connectionId, [connectionId, room], wait, node || undefined);
   }
 
   async #publish(sender: ChatSender, room: string, message: unknown, echo?: string): Promise<boolean> {
@@ -225,8 +235,15 @@ export class ChatRoom {
     return true;
   }
 
-  /** Broadcasts from the server and waits until this node has delivered it. */
+  /**
+   * Broadcasts from the server and waits until this node has delivered it. Without local
+   * members this node is not subscribed to the room: nothing to wait for.
+   */
   async #broadcastAndWait(room: string, message: string): Promise<void> {
+    if (this.#deps.membership.localMembers(room).size === 0) {
+      await this.#publish({}, room, message);
+      return;
+    }
     const { echo, delivered } = this.delivery.expectEcho();
     try {
       if (await this.#publish({}, room, message, echo)) await delivered;

@@ -1,5 +1,7 @@
 /**
- * Commands for connections on other nodes (Actionhero's `doCluster`), over the message bus.
+ * Commands for connections on other nodes (Actionhero's `doCluster`), over the message bus:
+ * to the channel of the node holding the connection when it is known, replies to the
+ * asking node's channel (one channel for all with Actionhero's single channel).
  * Unlike Actionhero only a fixed allowlist of methods runs, and a remote failure is sent
  * back instead of ending in a timeout.
  */
@@ -33,14 +35,17 @@ export class ClusterRpc {
     this.#handlers.set(method, handler);
   }
 
-  /** Runs `method` on the node holding `connectionId`; rejects with `RPC Timeout` when none answers. */
-  async call(method: string, connectionId: string, args: unknown[], wait = true): Promise<unknown> {
+  /**
+   * Runs `method` on the node holding `connectionId`: sent to node `node` when the caller
+   * knows it, else to every node. Rejects with `RPC Timeout` when none answers.
+   */
+  async call(method: string, connectionId: string, args: unknown[], wait = true, node?: string): Promise<unknown> {
     const messageId = randomUUID();
     const message: RpcBusMessage = {
       messageType: "do", serverToken: this.serverToken, serverId: this.nodeId, messageId, method, connectionId, args,
     };
     if (!wait) {
-      await this.bus.publish(message);
+      await this.bus.publish(message, node);
       return undefined;
     }
     const reply = new Promise<unknown>((resolve, reject) => {
@@ -51,7 +56,7 @@ export class ClusterRpc {
       this.#pending.set(messageId, { resolve, reject, timer });
     });
     try {
-      await this.bus.publish(message);
+      await this.bus.publish(message, node);
     } catch (error) {
       const pending = this.#pending.get(messageId);
       if (pending) clearTimeout(pending.timer);
@@ -86,7 +91,8 @@ export class ClusterRpc {
     } catch (error) {
       reply.error = error instanceof Error ? error.message : String(error);
     }
-    await this.bus.publish(reply).catch((error: unknown) => this.logger.warn({ err: String(error) }, "actionhero-ws: could not answer cluster command"));
+    // the reply goes to the asking node's own channel
+    await this.bus.publish(reply, message.serverId).catch((error: unknown) => this.logger.warn({ err: String(error) }, "actionhero-ws: could not answer cluster command"));
   }
 
   /** Rejects everything still waiting (on close). */

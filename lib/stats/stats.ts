@@ -31,6 +31,14 @@ export interface Stats {
   handshakesRefused: number;
   /** Polling handshakes pending now (not upgraded and no message yet). */
   pendingHandshakes: number;
+  /** Messages this node received from the bus (with per-room channels: only its rooms'). */
+  busMessagesReceived: number;
+  /** Room channels this node is subscribed to (rooms with local members, and lingering ones). */
+  roomSubscriptions: number;
+  /** Room subscriptions the self-check found dead and subscribed again. */
+  subscriptionsRepaired: number;
+  /** Self-check passes that found every room subscription live. */
+  subscriptionChecksClean: number;
   /** Message bus subscriber reconnects (clients were sent a `resync` notice). */
   pubsubReconnects: number;
   pendingRpc: number;
@@ -45,7 +53,8 @@ export interface StatsSources {
   membership: { readonly localRoomCount: number };
   actions: { readonly inFlight: number };
   store: { readonly kind: "memory" | "redis"; readonly ready: boolean; readonly shared: boolean };
-  bus: { readonly ready: boolean };
+  bus: { readonly ready: boolean; readonly received: number };
+  subscriptions: { readonly count: number; readonly repaired: number; readonly cleanChecks: number };
   rpc: { readonly pendingCount: number };
   closing(): boolean;
 }
@@ -68,6 +77,10 @@ export function collectStats(sources: StatsSources): Stats {
     store: { kind: sources.store.kind, ready: sources.store.ready },
     redis: redisHealth(sources),
     ...sources.counters.snapshot(),
+    busMessagesReceived: sources.bus.received,
+    roomSubscriptions: sources.subscriptions.count,
+    subscriptionsRepaired: sources.subscriptions.repaired,
+    subscriptionChecksClean: sources.subscriptions.cleanChecks,
     pendingRpc: sources.rpc.pendingCount,
     closing: sources.closing(),
   };

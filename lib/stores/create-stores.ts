@@ -1,12 +1,18 @@
-/** Picks the store and bus: Redis when `redis` is given, else the embedded in-memory pair. */
+/**
+ * Picks the store and bus: Redis when `redis` is given (Redis Cluster with sharded pub/sub
+ * when it is `{ cluster }` or a cluster client), else the embedded in-memory pair.
+ */
 import type { Logger } from "../logger.js";
 import type { RoomStore } from "./room-store.js";
 import type { MessageBus } from "./message-bus.js";
 import type { RedisOption } from "./redis-connection.js";
+import type { ChannelMode } from "./bus-channels.js";
 import { MemoryRoomStore } from "./memory-room-store.js";
 import { MemoryMessageBus } from "./memory-message-bus.js";
 import { RedisRoomStore } from "./redis-room-store.js";
 import { RedisMessageBus } from "./redis-message-bus.js";
+import { RedisClusterMessageBus } from "./redis-cluster-message-bus.js";
+import { isClusterOption } from "./redis-cluster-connection.js";
 
 /** The resolved options the stores read (their defaults are in options.ts). */
 export interface StoreSettings {
@@ -17,6 +23,7 @@ export interface StoreSettings {
   heartbeatMs: number;
   nodeTtlMs: number;
   channel: string;
+  channelMode: ChannelMode;
   id: string;
 }
 
@@ -24,8 +31,16 @@ export function createStores(settings: StoreSettings, logger: Logger): { store: 
   if (settings.redis === undefined) return { store: new MemoryRoomStore(), bus: new MemoryMessageBus() };
   const log = (message: string) => logger.warn(message);
   const common = { redis: settings.redis, startTimeoutMs: settings.redisStartTimeoutMs, commandTimeoutMs: settings.redisCommandTimeoutMs, log };
+  let bus: MessageBus;
+  if (isClusterOption(settings.redis)) {
+    // Actionhero's nodes speak classic pub/sub only, which a cluster broadcasts to every node.
+    if (settings.channelMode === "single") throw new TypeError('actionhero-ws: option "channelMode" cannot be "single" on Redis Cluster (sharded pub/sub is per room)');
+    bus = new RedisClusterMessageBus({ ...common, redis: settings.redis, channel: settings.channel, nodeId: settings.id });
+  } else {
+    bus = new RedisMessageBus({ ...common, channel: settings.channel, mode: settings.channelMode, nodeId: settings.id });
+  }
   return {
+    bus,
     store: new RedisRoomStore({ ...common, prefix: settings.redisPrefix, nodeId: settings.id, heartbeatMs: settings.heartbeatMs, nodeTtlMs: settings.nodeTtlMs }),
-    bus: new RedisMessageBus({ ...common, channel: settings.channel }),
   };
 }

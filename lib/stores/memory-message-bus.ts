@@ -2,7 +2,8 @@
  * The one-process bus used when no Redis is configured. It behaves like a round trip
  * through Redis on purpose: messages are JSON-encoded (handlers get fresh copies, values
  * JSON cannot carry are rejected at publish) and delivered later, in publish order, never
- * inside `publish()` — so code written against this bus does not break on Redis.
+ * inside `publish()` — so code written against this bus does not break on Redis. Like a
+ * per-room Redis channel, a room's chat messages are delivered only while it is subscribed.
  *
  * Events: `ready`, `error` (a handler threw), `bad-message` (BadBusMessage).
  */
@@ -18,8 +19,10 @@ export interface MemoryMessageBusOptions {
 export class MemoryMessageBus extends EventEmitter implements MessageBus {
   readonly #handlers: Array<(message: BusMessage) => void> = [];
   readonly #log: ((message: string) => void) | undefined;
+  readonly #rooms = new Set<string>();
   #closed = false;
   #started = false;
+  #received = 0;
 
   constructor(options: MemoryMessageBusOptions = {}) {
     super();
@@ -48,10 +51,31 @@ export class MemoryMessageBus extends EventEmitter implements MessageBus {
    * then queue behind each other's socket writes and leave in one flush per socket, as
    * socket.io's do (one turn per message would flush every socket once per message).
    */
-  async publish(message: BusMessage): Promise<void> {
+  async publish(message: BusMessage, _toNode?: string): Promise<void> {
     if (this.#closed) throw new Error("actionhero-ws: message bus is closed");
-    this.#queue.push(encodeBusMessage(message));
+    const raw = encodeBusMessage(message);
+    // One node: a command or reply is always for this node; a room's chat only when subscribed.
+    if (message.messageType === "chat" && !this.#rooms.has(message.connection.room)) return;
+    this.#queue.push(raw);
     if (this.#queue.length === 1) setImmediate(this.#drain);
+  }
+
+  async subscribeRoom(room: string): Promise<void> {
+    if (this.#closed) throw new Error("actionhero-ws: message bus is closed");
+    this.#rooms.add(room);
+  }
+
+  async unsubscribeRoom(room: string): Promise<void> {
+    this.#rooms.delete(room);
+  }
+
+  /** In one process a subscription cannot be lost. */
+  async deadRooms(): Promise<string[]> {
+    return [];
+  }
+
+  get received(): number {
+    return this.#received;
   }
 
   readonly #queue: string[] = [];
@@ -72,6 +96,7 @@ export class MemoryMessageBus extends EventEmitter implements MessageBus {
    */
   deliverRaw(raw: string): void {
     if (this.#closed) return;
+    this.#received++;
     dispatchBusPayload(raw, this.#handlers, (bad) => this.emit("bad-message", bad), (error) => this.#reportHandlerError(error));
   }
 

@@ -64,6 +64,11 @@ export class MemoryRoomStore extends EventEmitter implements RoomStore {
     return true;
   }
 
+  async member(room: string, connectionId: string): Promise<MemberRecord | undefined> {
+    const json = this.#members.get(room)?.get(connectionId);
+    return json === undefined ? undefined : (JSON.parse(json) as MemberRecord);
+  }
+
   /** A fresh copy each call; null-prototype so a connection id like `__proto__` is safe. */
   async members(room: string): Promise<Record<string, MemberRecord>> {
     const result: Record<string, MemberRecord> = Object.create(null);

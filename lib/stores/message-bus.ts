@@ -1,7 +1,12 @@
 /**
- * Fan-out between nodes. Messages are Actionhero-shaped JSON objects on one channel
- * (default `actionhero`); every message carries the cluster's `serverToken` and receivers
- * drop messages with another token.
+ * Fan-out between nodes. Messages are Actionhero-shaped JSON objects; every message carries
+ * the cluster's `serverToken` and receivers drop messages with another token.
+ *
+ * Where a message travels is the bus's business (README, "Running several nodes"): with
+ * per-room channels a chat message goes to its room's channel, which only nodes with members
+ * there subscribe to, and commands go to the addressed node's channel; with Actionhero's
+ * single channel everything goes to every node. Callers say what they mean (a room, a node)
+ * and never ask which it is.
  */
 import type { EventEmitter } from "node:events";
 
@@ -43,10 +48,30 @@ export type BusMessage = ChatBusMessage | RpcBusMessage | RpcReplyBusMessage;
 export interface MessageBus extends EventEmitter {
   /** true while messages can be published and received */
   readonly ready: boolean;
+  /** Messages this node received from the bus (well-formed or not), for `stats()`. */
+  readonly received: number;
   start(): Promise<void>;
   close(): Promise<void>;
-  /** Publishes to every node, this one included. */
-  publish(message: BusMessage): Promise<void>;
+  /**
+   * A chat message goes to every node subscribed to its room (this one included). A
+   * command or reply goes to node `toNode`, or to every node when it is not given (the
+   * holder of a connection is not always known).
+   */
+  publish(message: BusMessage, toNode?: string): Promise<void>;
+  /**
+   * From now on this node receives the room's chat messages: resolves once the
+   * subscription is confirmed, so a member answered after it misses nothing. Calls for one
+   * room are not counted: the caller (chat/room-subscriptions.ts) subscribes once.
+   */
+  subscribeRoom(room: string): Promise<void>;
+  /** Stops receiving the room's chat messages. */
+  unsubscribeRoom(room: string): Promise<void>;
+  /**
+   * Rooms whose subscription is not live although `subscribeRoom` was confirmed (a lost
+   * or silently dropped subscription); empty when every one is live. The periodic
+   * self-check (chat/room-subscriptions.ts) repairs them by subscribing again.
+   */
+  deadRooms(rooms: Iterable<string>): Promise<string[]>;
   /** Called with every well-formed message on the channel (token checked by the caller). */
   onMessage(handler: (message: BusMessage) => void): void;
 }

@@ -17,6 +17,8 @@ import {
   RedisUnavailableError,
 } from "./redis-errors.js";
 
+import { isClusterOption, type NodeRedisClusterLike, type RedisClusterOption } from "./redis-cluster-connection.js";
+
 export { RedisUnavailableError } from "./redis-errors.js";
 
 /** The client type we program against (replies in node-redis' default type mapping). */
@@ -36,8 +38,11 @@ export interface NodeRedisClientLike {
   off(event: "error", listener: (error: Error) => void): unknown;
 }
 
-/** The `redis` option: a URL, node-redis client options, or a client the user owns. */
-export type RedisOption = string | RedisClientOptions | NodeRedisClientLike;
+/**
+ * The `redis` option: a URL, node-redis client options, or a client the user owns; for
+ * Redis Cluster `{ cluster: <node-redis cluster options> }` or a cluster client.
+ */
+export type RedisOption = string | RedisClientOptions | NodeRedisClientLike | RedisClusterOption | NodeRedisClusterLike;
 
 export interface RedisConnectionOptions {
   /** `start()` rejects when the client is not ready within this time (option `redisStartTimeoutMs`). */
@@ -76,10 +81,10 @@ export class RedisConnection extends EventEmitter {
       const client = redis as unknown as NodeRedisClient;
       return new RedisConnection(client, false, describeOptions(client.options), options);
     }
-    if (redis === null || typeof redis !== "object") {
+    if (redis === null || typeof redis !== "object" || isClusterOption(redis)) {
       throw new TypeError("actionhero-ws: option `redis` must be a URL string, node-redis client options or a node-redis client");
     }
-    return new RedisConnection(createOwnedClient(redis), true, describeOptions(redis), options);
+    return new RedisConnection(createOwnedClient(redis as RedisClientOptions), true, describeOptions(redis as RedisClientOptions), options);
   }
 
   private constructor(client: NodeRedisClient, owned: boolean, where: string, options: RedisConnectionOptions) {

@@ -1,7 +1,8 @@
 /**
- * Fan-out between nodes over Redis pub/sub on one channel (`actionhero` by default, as
- * Actionhero). Two connections, because a subscribed connection cannot send commands:
- * the publisher (the user's client when one is given) and a subscriber of our own.
+ * Fan-out between nodes over Redis pub/sub: a channel per room, per node and one for all
+ * nodes (bus-channels.ts), or Actionhero's single channel (`actionhero` by default). Two
+ * connections, because a subscribed connection cannot send commands: the publisher (the
+ * user's client when one is given) and a subscriber of our own.
  *
  * Pub/sub is at-most-once: messages published while the subscriber is reconnecting are
  * lost. We cannot recover them, so we say so: `resync` fires once
@@ -13,6 +14,8 @@
 import { EventEmitter } from "node:events";
 import type { BusMessage, MessageBus } from "./message-bus.js";
 import { dispatchBusPayload, encodeBusMessage } from "./bus-message-codec.js";
+import { busChannels, type BusChannels, type ChannelMode } from "./bus-channels.js";
+import { SubscriptionProbe } from "./subscription-probe.js";
 import {
   emitErrorSafely,
   RedisConnection,
@@ -23,12 +26,22 @@ import {
 export interface RedisMessageBusOptions extends RedisConnectionOptions {
   /** URL, node-redis options, or a node-redis client you own (used to publish, never quit). */
   redis: RedisOption;
-  /** Pub/sub channel (option `channel`; Actionhero's `config.general.channel`). */
+  /** Pub/sub channel (option `channel`; Actionhero's `config.general.channel`), or the channels' prefix. */
   channel: string;
+  /** A channel per room or Actionhero's single channel (option `channelMode`). */
+  mode: ChannelMode;
+  /** This node's id (option `id`): the channel of commands addressed to it. */
+  nodeId: string;
 }
 
 export class RedisMessageBus extends EventEmitter implements MessageBus {
   readonly channel: string;
+  readonly channels: BusChannels;
+  readonly nodeId: string;
+  readonly #probe: SubscriptionProbe;
+  /** room -> its channel, for the rooms subscribed (a say's publish builds no string) */
+  readonly #roomChannels = new Map<string, string>();
+  #received = 0;
   readonly #publisher: RedisConnection;
   readonly #subscriber: RedisConnection;
   readonly #handlers: Array<(message: BusMessage) => void> = [];
@@ -45,6 +58,9 @@ export class RedisMessageBus extends EventEmitter implements MessageBus {
     if (typeof this.channel !== "string" || this.channel === "") {
       throw new TypeError("actionhero-ws: option `channel` must be a non-empty string");
     }
+    this.nodeId = options.nodeId;
+    this.channels = busChannels(this.channel, options.mode, false);
+    this.#probe = new SubscriptionProbe(this.nodeId, options.commandTimeoutMs);
     this.#log = options.log;
     this.#publisher = RedisConnection.from(options.redis, options);
     this.#subscriber = this.#publisher.duplicate();
@@ -69,7 +85,8 @@ export class RedisMessageBus extends EventEmitter implements MessageBus {
     const failed = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
     try {
       if (failed) throw failed.reason;
-      await this.#subscriber.run((c) => c.subscribe(this.channel, (raw: string) => this.#receive(raw)));
+      const own = this.channels.mode === "single" ? [this.channel] : [this.channels.node(this.nodeId), this.channels.all];
+      await this.#subscriber.run((c) => c.subscribe(own, this.#listener));
     } catch (error) {
       await Promise.all([this.#publisher.close(), this.#subscriber.close()]);
       throw error;
@@ -82,22 +99,58 @@ export class RedisMessageBus extends EventEmitter implements MessageBus {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#probe.close();
     await Promise.all([this.#publisher.close(), this.#subscriber.close()]);
   }
 
   /** Rejects fast with RedisUnavailableError while Redis is down; TypeError if not JSON-able. */
-  async publish(message: BusMessage): Promise<void> {
+  async publish(message: BusMessage, toNode?: string): Promise<void> {
     if (this.#closed) throw new Error("actionhero-ws: message bus is closed");
     const raw = encodeBusMessage(message);
-    await this.#publisher.run((c) => c.publish(this.channel, raw));
+    const channel = message.messageType === "chat"
+      ? this.#roomChannels.get(message.connection.room) ?? this.channels.room(message.connection.room)
+      : toNode === undefined ? this.channels.all : this.channels.node(toNode);
+    await this.#publisher.run((c) => c.publish(channel, raw));
+  }
+
+  /** Resolves once Redis confirmed the SUBSCRIBE (a no-op on the single channel). */
+  async subscribeRoom(room: string): Promise<void> {
+    if (this.#closed) throw new Error("actionhero-ws: message bus is closed");
+    if (this.channels.mode === "single") return;
+    const channel = this.channels.room(room);
+    await this.#subscriber.run((c) => c.subscribe(channel, this.#listener));
+    this.#roomChannels.set(room, channel);
+  }
+
+  async unsubscribeRoom(room: string): Promise<void> {
+    if (this.channels.mode === "single" || this.#closed) return;
+    this.#roomChannels.delete(room);
+    await this.#subscriber.run((c) => c.unsubscribe(this.channels.room(room), this.#listener));
+  }
+
+  /** Each room's subscription is live when a probe published on its channel comes back. */
+  async deadRooms(rooms: Iterable<string>): Promise<string[]> {
+    if (this.channels.mode === "single" || !this.ready) return [];
+    return this.#probe.deadRooms(rooms, (room, raw) => this.#publisher.run((c) => c.publish(this.channels.room(room), raw)));
+  }
+
+  get received(): number {
+    return this.#received;
   }
 
   onMessage(handler: (message: BusMessage) => void): void {
     this.#handlers.push(handler);
   }
 
+  readonly #listener = (raw: string): void => this.#receive(raw);
+
   #receive(raw: string): void {
     if (this.#closed) return;
+    this.#received++;
+    if (this.#probe.isProbe(raw)) {
+      this.#probe.heard(raw);
+      return;
+    }
     dispatchBusPayload(raw, this.#handlers, (bad) => this.emit("bad-message", bad), (error) => emitErrorSafely(this, error, this.#log));
   }
 

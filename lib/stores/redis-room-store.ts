@@ -10,6 +10,11 @@
  * without it (written by Actionhero, whose `host` is a server id that never has a node key)
  * are never swept, nor are records whose host is missing or which are not JSON.
  *
+ * On Redis Cluster (`redis: { cluster }`) a room's keys are hash-tagged on the room,
+ * `<prefix>chatRoom:members:{<room>}`, so a room's data lives in one slot with its channel
+ * (bus-channels.ts): not Actionhero's layout. The rooms SET and the heartbeat keys live in
+ * other slots, so nothing here sends a command spanning two keys.
+ *
  * Events: `ready` (after start and after every reconnect), `down` (Error), `error` (Error).
  */
 import { EventEmitter } from "node:events";
@@ -21,6 +26,7 @@ import {
   type RedisConnectionOptions,
   type RedisOption,
 } from "./redis-connection.js";
+import { isClusterOption, RedisClusterConnection } from "./redis-cluster-connection.js";
 
 export interface RedisRoomStoreOptions extends RedisConnectionOptions {
   /** URL, node-redis options, or a node-redis client you own (never quit by us). */
@@ -52,7 +58,8 @@ export class RedisRoomStore extends EventEmitter implements RoomStore {
   readonly shared = true;
   readonly nodeId: string;
   readonly keys: RoomStoreKeys;
-  readonly #connection: RedisConnection;
+  readonly #connection: RedisConnection | RedisClusterConnection;
+  readonly #cluster: boolean;
   readonly #heartbeatMs: number;
   readonly #nodeTtlMs: number;
   readonly #log: ((message: string) => void) | undefined;
@@ -77,8 +84,14 @@ export class RedisRoomStore extends EventEmitter implements RoomStore {
       throw new TypeError("actionhero-ws: option `nodeTtlMs` must be greater than `heartbeatMs`");
     }
     this.#log = options.log;
-    this.keys = roomStoreKeys(prefix);
-    this.#connection = RedisConnection.from(options.redis, options);
+    this.#cluster = isClusterOption(options.redis);
+    if (this.#cluster && /[{}]/.test(prefix)) {
+      throw new TypeError("actionhero-ws: option `redisPrefix` may not contain `{` or `}` on Redis Cluster (room keys are hash-tagged)");
+    }
+    this.keys = roomStoreKeys(prefix, this.#cluster);
+    this.#connection = isClusterOption(options.redis)
+      ? new RedisClusterConnection(options.redis, options)
+      : RedisConnection.from(options.redis, options);
     this.#connection.on("error", (error: Error) => emitErrorSafely(this, error, this.#log));
     this.#connection.on("down", (cause: Error) => this.emit("down", cause));
     this.#connection.on("ready", (reconnected: boolean) => {
@@ -125,8 +138,13 @@ export class RedisRoomStore extends EventEmitter implements RoomStore {
     return (await this.#connection.run((c) => c.sAdd(this.keys.rooms, room))) === 1;
   }
 
-  /** Deletes the room and its members in one MULTI. */
+  /** Deletes the room and its members in one MULTI (on a cluster: two commands, other slots). */
   async removeRoom(room: string): Promise<boolean> {
+    if (this.#cluster) {
+      const removed = await this.#connection.run((c) => c.sRem(this.keys.rooms, room));
+      await this.#connection.run((c) => c.del(this.keys.members(room)));
+      return removed === 1;
+    }
     const [removed] = await this.#connection.run((c) =>
       c.multi().sRem(this.keys.rooms, room).del(this.keys.members(room)).execTyped(),
     );
@@ -152,6 +170,12 @@ export class RedisRoomStore extends EventEmitter implements RoomStore {
 
   async removeMember(room: string, connectionId: string): Promise<boolean> {
     return (await this.#connection.run((c) => c.hDel(this.keys.members(room), connectionId))) === 1;
+  }
+
+  /** undefined also when the stored value is not a JSON object */
+  async member(room: string, connectionId: string): Promise<MemberRecord | undefined> {
+    const json = await this.#connection.run((c) => c.hGet(this.keys.members(room), connectionId));
+    return typeof json === "string" ? parseMember(connectionId, json)?.record : undefined;
   }
 
   /** Null-prototype map; values that are not JSON objects are left out. */
@@ -228,11 +252,14 @@ export class RedisRoomStore extends EventEmitter implements RoomStore {
   }
 }
 
-/** The key names for a prefix; a room name is appended verbatim, whatever it contains. */
-export function roomStoreKeys(prefix: string): RoomStoreKeys {
+/**
+ * The key names for a prefix; a room name is appended verbatim, whatever it contains, and
+ * on a cluster as a hash tag (`{room}`: the slot of every key of one room).
+ */
+export function roomStoreKeys(prefix: string, cluster = false): RoomStoreKeys {
   return {
     rooms: `${prefix}chatRoom:rooms`,
-    members: (room) => `${prefix}chatRoom:members:${room}`,
+    members: cluster ? (room) => `${prefix}chatRoom:members:{${room}}` : (room) => `${prefix}chatRoom:members:${room}`,
     node: (nodeId) => `${prefix}chatRoom:node:${nodeId}`,
   };
 }

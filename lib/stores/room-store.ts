@@ -46,6 +46,8 @@ export interface RoomStore extends EventEmitter {
   setMember(room: string, member: MemberRecord): Promise<void>;
   /** Removes a member; false when it was not stored (so only one caller wins a race). */
   removeMember(room: string, connectionId: string): Promise<boolean>;
+  /** One member's record, or undefined when it is not stored. */
+  member(room: string, connectionId: string): Promise<MemberRecord | undefined>;
   /** All members of a room keyed by connection id (empty when none). */
   members(room: string): Promise<Record<string, MemberRecord>>;
 

@@ -24,6 +24,7 @@ describe("message bus: batched delivery (embedded store)", function () {
   it("delivers everything published in one turn in one turn, in order, never inside publish()", async function () {
     const bus = new MemoryMessageBus();
     await bus.start();
+    await bus.subscribeRoom("r");
     const received: number[] = [];
     let seenAtFirstTick: number | undefined;
     bus.onMessage((message: BusMessage) => {
@@ -44,6 +45,7 @@ describe("message bus: batched delivery (embedded store)", function () {
   it("a handler that publishes starts the next batch (no delivery inside the current one)", async function () {
     const bus = new MemoryMessageBus();
     await bus.start();
+    await bus.subscribeRoom("r");
     const received: number[] = [];
     bus.onMessage((message: BusMessage) => {
       const n = (message as ChatBusMessage).message as number;

@@ -16,7 +16,7 @@ interface Harness {
   name: string;
   before?(): Promise<void>;
   after?(): Promise<void>;
-  /** a started bus on a fresh channel */
+  /** a started bus on a fresh channel, subscribed to defaultRoom */
   create(): Promise<MessageBus>;
   /** puts a raw payload on the bus' channel, as another program could */
   injectRaw(bus: MessageBus, raw: string): Promise<void>;
@@ -164,6 +164,29 @@ function messageBusContract(harness: Harness): void {
       expect(got).to.deep.equal([chat(2)]);
     });
 
+    it("delivers a room's chat only while the room is subscribed; commands always reach the node", async function () {
+      const { got, until } = collector(bus);
+      const elsewhere = { ...chat(2), connection: { id: "conn-2", room: "elsewhere" } };
+      await bus.publish(elsewhere);
+      await bus.subscribeRoom("elsewhere");
+      await bus.publish({ ...elsewhere, sentAt: 3 });
+      await until(1);
+      await bus.unsubscribeRoom("elsewhere");
+      await bus.publish({ ...elsewhere, sentAt: 4 });
+      const reply: BusMessage = { messageType: "doResponse", serverToken: "t", serverId: "s", messageId: "m1", response: true };
+      await bus.publish(reply, (bus as { nodeId?: string }).nodeId);
+      await bus.publish({ ...reply, messageId: "m2" });
+      await until(3);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(got).to.deep.equal([{ ...elsewhere, sentAt: 3 }, reply, { ...reply, messageId: "m2" }]);
+      expect(bus.received).to.be.at.least(3);
+    });
+
+    it("reports no dead room while every subscription is live", async function () {
+      await bus.subscribeRoom("second");
+      expect(await bus.deadRooms(["defaultRoom", "second"])).to.deep.equal([]);
+    });
+
     it("stops delivering and rejects publish after close", async function () {
       const { got } = collector(bus);
       await bus.close();
@@ -181,6 +204,7 @@ messageBusContract({
   async create() {
     const bus = new MemoryMessageBus();
     await bus.start();
+    await bus.subscribeRoom("defaultRoom");
     return bus;
   },
   async injectRaw(bus, raw) {
@@ -205,10 +229,11 @@ messageBusContract({
   async create() {
     const bus = new RedisMessageBus(busOptions(server.url, { channel: `test-${randomUUID()}` }));
     await bus.start();
+    await bus.subscribeRoom("defaultRoom");
     return bus;
   },
   async injectRaw(bus, raw) {
-    await rawPublisher.publish((bus as RedisMessageBus).channel, raw);
+    await rawPublisher.publish((bus as RedisMessageBus).channels.room("defaultRoom"), raw);
   },
 });
 
@@ -236,6 +261,7 @@ describe("RedisMessageBus across nodes", function () {
   it("delivers a message from node A to nodes A and B, and not to another channel", async function () {
     const channel = `test-${randomUUID()}`;
     const [a, b, elsewhere] = await Promise.all([node(channel), node(channel), node(`${channel}-other`)]);
+    await Promise.all([a, b, elsewhere].map((bus) => bus.subscribeRoom("defaultRoom")));
     const atA = collector(a);
     const atB = collector(b);
     const atElsewhere = collector(elsewhere);
@@ -248,8 +274,62 @@ describe("RedisMessageBus across nodes", function () {
     expect(atElsewhere.got).to.deep.equal([]);
   });
 
-  it("defaults to Actionhero's channel name", function () {
-    const bus = new RedisMessageBus(busOptions(redis.url));
+  it("defaults to per-room channels under Actionhero's channel name", function () {
+    const bus = new RedisMessageBus(busOptions(redis.url, { nodeId: "n1" }));
     expect(bus.channel).to.equal("actionhero");
+    expect([bus.channels.room("lobby"), bus.channels.node("n1"), bus.channels.all]).to.deep.equal(
+      ["actionhero:room:lobby", "actionhero:node:n1", "actionhero:nodes"]);
+  });
+
+  it("per-room: a room's chat reaches only the nodes subscribed to it; a command only its node, or all without one", async function () {
+    const channel = `test-${randomUUID()}`;
+    const [a, b, c] = await Promise.all([node(channel), node(channel), node(channel)]);
+    await Promise.all([a.subscribeRoom("lobby"), b.subscribeRoom("lobby"), c.subscribeRoom("kitchen")]);
+    const [atA, atB, atC] = [collector(a), collector(b), collector(c)];
+    const lobby = { ...chat(1), connection: { id: "x", room: "lobby" } };
+    await c.publish(lobby);
+    const rpc: BusMessage = { messageType: "do", serverToken: "t", serverId: a.nodeId, messageId: "m", method: "x", connectionId: "c", args: [] };
+    await a.publish(rpc, b.nodeId);
+    await a.publish({ ...rpc, messageId: "all" });
+    await Promise.all([atA.until(2), atB.until(3), atC.until(1)]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(atA.got).to.deep.equal([lobby, { ...rpc, messageId: "all" }]);
+    expect(atB.got).to.deep.equal([lobby, rpc, { ...rpc, messageId: "all" }]);
+    expect(atC.got).to.deep.equal([{ ...rpc, messageId: "all" }]);
+    expect(c.received, "C never received the lobby's message").to.equal(1);
+  });
+
+  it("single channel (Actionhero's): every node receives everything on the one channel", async function () {
+    const channel = `test-${randomUUID()}`;
+    const start = async () => {
+      const bus = new RedisMessageBus(busOptions(redis.url, { channel, mode: "single" }));
+      opened.push(bus);
+      await bus.start();
+      return bus;
+    };
+    const [a, b] = await Promise.all([start(), start()]);
+    expect([a.channels.room("lobby"), a.channels.node("n"), a.channels.all]).to.deep.equal([channel, channel, channel]);
+    const atB = collector(b);
+    const lobby = { ...chat(1), connection: { id: "x", room: "lobby" } };
+    await a.publish(lobby);
+    await a.publish({ messageType: "doResponse", serverToken: "t", serverId: "s", messageId: "m" }, "someone-else");
+    await atB.until(2);
+    expect(atB.got[0]).to.deep.equal(lobby);
+    const raw = createClient({ url: redis.url });
+    raw.on("error", () => undefined);
+    await raw.connect();
+    try {
+      expect(await raw.pubSubNumSub([channel])).to.deep.equal({ [channel]: 2 });
+    } finally {
+      await raw.close();
+    }
+  });
+
+  it("finds a room whose subscription is gone (deadRooms), and none while it is live", async function () {
+    const bus = await node(`test-${randomUUID()}`);
+    await bus.subscribeRoom("lobby");
+    expect(await bus.deadRooms(["lobby"])).to.deep.equal([]);
+    // a room this node never subscribed to is what a silently lost subscription looks like
+    expect(await bus.deadRooms(["lobby", "never-subscribed"])).to.deep.equal(["never-subscribed"]);
   });
 });

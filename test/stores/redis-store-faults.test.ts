@@ -103,6 +103,7 @@ describe("Redis faults: SIGKILL and restart mid-run (on a redis-server of their 
     for (const event of ["ready", "down", "resync"]) bus.on(event, () => busEvents.push(event));
     bus.onMessage((message) => received.push(message));
     await Promise.all([store.start(), bus.start()]);
+    await bus.subscribeRoom("lobby");
     await store.addRoom("lobby");
   });
 
@@ -239,6 +240,7 @@ describe("Redis faults: a client the user owns", function () {
     const got: BusMessage[] = [];
     bus.onMessage((m) => got.push(m));
     await bus.start();
+    await bus.subscribeRoom("lobby");
     await bus.publish(chat(1));
     await waitFor(() => got.length === 1, 2_000, "message");
     const connectionsBefore = (await client.clientList()).length;

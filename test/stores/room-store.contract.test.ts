@@ -98,6 +98,10 @@ function roomStoreContract(harness: Harness): void {
       expect(Object.keys(members).sort()).to.deep.equal(["c1", "c2"]);
       expect({ ...members.c1 }).to.deep.equal(member("c1", "node-1", { nick: "ann", tags: ["a", 1] }));
       expect({ ...members.c2 }).to.deep.equal(member("c2", "node-2", { joinedAt: 5 }));
+      // one record (the cluster command finds a member's node by it)
+      expect({ ...(await store.member("lobby", "c2")) }).to.deep.equal(member("c2", "node-2", { joinedAt: 5 }));
+      expect(await store.member("lobby", "nobody")).to.equal(undefined);
+      expect(await store.member("no-such-room", "c1")).to.equal(undefined);
     });
 
     it("returns copies: mutating a result does not change the store", async function () {

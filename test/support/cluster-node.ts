@@ -5,7 +5,9 @@
  *   CLUSTER_REDIS=redis://127.0.0.1:6390 CLUSTER_PREFIX=p: CLUSTER_NODE_ID=node-a \
  *     node dist/test/support/cluster-node.js
  *
- * Optional: CLUSTER_HEARTBEAT_MS, CLUSTER_NODE_TTL_MS, CLUSTER_RPC_TIMEOUT_MS.
+ * CLUSTER_REDIS may list several URLs (comma-separated): a Redis Cluster's root nodes.
+ * Optional: CLUSTER_HEARTBEAT_MS, CLUSTER_NODE_TTL_MS, CLUSTER_RPC_TIMEOUT_MS,
+ * CLUSTER_CHANNEL_MODE (per-room | single), CLUSTER_LINGER_MS, CLUSTER_CHECK_MS.
  *
  * Prints one JSON line `{"url","id","pid"}` on stdout once ready (or `{"error"}` and exits
  * 1), and exits 0 after a graceful close on SIGTERM.
@@ -35,9 +37,11 @@ function envInt(name: string): number | undefined {
 }
 
 async function main(): Promise<void> {
-  const redis = process.env.CLUSTER_REDIS;
+  const url = process.env.CLUSTER_REDIS;
   const id = process.env.CLUSTER_NODE_ID;
-  if (!redis || !id) throw new Error("CLUSTER_REDIS and CLUSTER_NODE_ID are required");
+  if (!url || !id) throw new Error("CLUSTER_REDIS and CLUSTER_NODE_ID are required");
+  // several comma-separated URLs: the root nodes of a Redis Cluster
+  const redis = url.includes(",") ? { cluster: { rootNodes: url.split(",").map((node) => ({ url: node })) } } : url;
 
   const ws = actionheroWs({
     redis,
@@ -46,6 +50,9 @@ async function main(): Promise<void> {
     heartbeatMs: envInt("CLUSTER_HEARTBEAT_MS"),
     nodeTtlMs: envInt("CLUSTER_NODE_TTL_MS"),
     rpcTimeout: envInt("CLUSTER_RPC_TIMEOUT_MS"),
+    channelMode: process.env.CLUSTER_CHANNEL_MODE === "single" ? "single" : undefined,
+    roomLingerMs: process.env.CLUSTER_LINGER_MS === "0" ? 0 : envInt("CLUSTER_LINGER_MS"),
+    subscriptionCheckMs: envInt("CLUSTER_CHECK_MS"),
     redisStartTimeoutMs: 5000,
     actions: allTestActions,
     publicDir: fixturesPublic,

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import type { Stats } from "../../lib/stats/stats.js";
 
 const ENTRY = fileURLToPath(new URL("./cluster-node.js", import.meta.url));
 const READY_TIMEOUT_MS = 15_000;
@@ -16,12 +17,16 @@ export interface ClusterNodeOptions {
   heartbeatMs?: number;
   nodeTtlMs?: number;
   rpcTimeoutMs?: number;
+  channelMode?: "per-room" | "single";
+  roomLingerMs?: number;
+  subscriptionCheckMs?: number;
 }
 
 export interface DebugState {
   id: string;
   connections: Array<{ id: string; rooms: string[] }>;
   announced: Array<{ id: string; room: string; local: boolean }>;
+  stats: Stats;
 }
 
 export class ClusterNode {
@@ -57,6 +62,9 @@ export class ClusterNode {
       CLUSTER_HEARTBEAT_MS: options.heartbeatMs?.toString() ?? "",
       CLUSTER_NODE_TTL_MS: options.nodeTtlMs?.toString() ?? "",
       CLUSTER_RPC_TIMEOUT_MS: options.rpcTimeoutMs?.toString() ?? "",
+      CLUSTER_CHANNEL_MODE: options.channelMode ?? "",
+      CLUSTER_LINGER_MS: options.roomLingerMs?.toString() ?? "",
+      CLUSTER_CHECK_MS: options.subscriptionCheckMs?.toString() ?? "",
     };
     const child = spawn(process.execPath, [ENTRY], { env, stdio: ["ignore", "pipe", "pipe"] });
     const node = new ClusterNode(child, options.id);

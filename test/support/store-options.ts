@@ -21,5 +21,5 @@ export function storeOptions(redis: RedisOption, extra: Partial<RedisRoomStoreOp
 }
 
 export function busOptions(redis: RedisOption, extra: Partial<RedisMessageBusOptions> = {}): RedisMessageBusOptions {
-  return { redis, channel: defaults.channel, ...connection, ...extra };
+  return { redis, channel: defaults.channel, mode: defaults.channelMode, nodeId: randomUUID(), ...connection, ...extra };
 }

@@ -1,0 +1,105 @@
+/**
+ * Redis Cluster mode (README, "Redis Cluster"): 3 node processes on a real 3-master +
+ * 3-replica cluster started by the test. Sharded pub/sub: a say reaches members on every
+ * node, no classic publish crosses the cluster bus, the room's shard channel has one
+ * subscriber per node with members, a room's keys and channel share one slot, and
+ * roomView and cluster commands work across nodes.
+ */
+import { expect } from "chai";
+import { randomUUID } from "node:crypto";
+import { RawClient } from "../support/primus-client.js";
+import { ClusterNode, killAll } from "../support/cluster.js";
+import { startRedisCluster, type RedisClusterUnderTest } from "../support/redis-cluster.js";
+import { idOf, remoteClientFactory, sleep, userFrames, waitFor } from "../support/chat-helpers.js";
+import { actionheroWs, type ActionheroWs } from "../../lib/index.js";
+
+describe("Redis Cluster: 3 node processes on 3 masters + 3 replicas, sharded pub/sub", function () {
+  this.timeout(90_000);
+  let redis: RedisClusterUnderTest;
+  let factory: { ws: ActionheroWs; close(): Promise<void> };
+  let prefix: string;
+  const nodes: ClusterNode[] = [];
+  const clients: RawClient[] = [];
+
+  const info = async (port: number, field: string): Promise<number> =>
+    Number(new RegExp(`${field}:(\\d+)`).exec(await redis.cli(port, "CLUSTER", "INFO"))?.[1] ?? 0);
+  const classicPublishes = async () => (await Promise.all(redis.servers.map((s) => info(s.port, "cluster_stats_messages_publish_sent")))).reduce((a, b) => a + b, 0);
+  const shardSubscribers = async (channel: string) => Promise.all(redis.servers.map(async (s) =>
+    Number((await redis.cli(s.port, "PUBSUB", "SHARDNUMSUB", channel)).split("\n")[1] ?? 0)));
+
+  before(async function () {
+    redis = await startRedisCluster(3);
+    factory = await remoteClientFactory();
+    prefix = `ahws-rc-${randomUUID().slice(0, 8)}:`;
+    const common = { redis: redis.urls.join(","), prefix, heartbeatMs: 200, nodeTtlMs: 2000, rpcTimeoutMs: 2000, roomLingerMs: 500, subscriptionCheckMs: 500 };
+    nodes.push(...await Promise.all(["rc-a", "rc-b", "rc-c"].map((id) => ClusterNode.start({ ...common, id }))));
+  });
+
+  after(async function () {
+    for (const client of clients.splice(0)) client.close();
+    await killAll(nodes);
+    await factory?.close();
+    await redis?.stop();
+  });
+
+  async function member(node: ClusterNode, room: string): Promise<{ client: RawClient; id: string }> {
+    const client = await RawClient.open(factory.ws, node.url);
+    clients.push(client);
+    expect((await client.request({ event: "roomAdd", room })).data, `${node.id} roomAdd ${room}`).to.equal(true);
+    return { client, id: await idOf(client) };
+  }
+
+  it("a say on A reaches members on A, B and C once, over shard channels only", async function () {
+    const [A, B, C] = nodes;
+    const members = [await member(A, "defaultRoom"), await member(B, "defaultRoom"), await member(C, "defaultRoom")];
+    const channel = "actionhero:room:{defaultRoom}";
+    const subscribers = await shardSubscribers(channel);
+    expect(subscribers.reduce((a, b) => a + b, 0), `SHARDNUMSUB per server: ${subscribers}`).to.equal(3);
+    expect(subscribers.filter((n) => n > 0), "only the owner holds the shard channel").to.have.length(1);
+
+    const classicBefore = await classicPublishes();
+    const marks = members.map((m) => m.client.frames.length);
+    for (let i = 0; i < 20; i++) await members[0].client.request({ event: "say", room: "defaultRoom", message: `hi ${i}` });
+    for (const [i, m] of members.entries()) {
+      await waitFor(() => userFrames(m.client, marks[i]).length >= 20, 10_000, `member ${i} to hear 20 says`);
+    }
+    await sleep(300);
+    for (const [i, m] of members.entries()) {
+      expect(userFrames(m.client, marks[i]).map((f) => f.message), `member ${i}, in order`).to.deep.equal(Array.from({ length: 20 }, (_, n) => `hi ${n}`));
+    }
+    expect(await classicPublishes(), "classic PUBLISH messages on the cluster bus").to.equal(classicBefore);
+  });
+
+  it("a room's member hash and shard channel share one slot; roomView and remote commands work", async function () {
+    const [A, B, C] = nodes;
+    const room = `lobby-${randomUUID().slice(0, 6)}`;
+    expect((await A.debug("add", { room })).ok).to.equal(true);
+    const onB = await member(B, room);
+    const slot = async (key: string) => redis.cli(redis.servers[0].port, "CLUSTER", "KEYSLOT", key);
+    expect(await slot(`${prefix}chatRoom:members:{${room}}`)).to.equal(await slot(`actionhero:room:{${room}}`));
+    const status = await C.debug("roomStatus", { room });
+    expect(Object.keys((status.result as { members: object }).members)).to.deep.equal([onB.id]);
+    // C removes B's connection: the command reaches B through B's node channel
+    const mark = onB.client.frames.length;
+    expect(await C.debug("removeMember", { connectionId: onB.id, room })).to.deep.equal({ ok: true, result: true });
+    expect(((await onB.client.request({ event: "detailsView" })).data as { rooms: string[] }).rooms).to.deep.equal([]);
+    expect(userFrames(onB.client, mark)).to.have.length(0);
+    expect((await A.debug("destroy", { room })).ok).to.equal(true);
+  });
+
+  it("the self-check finds every room subscription live on every node", async function () {
+    await member(nodes[1], "otherRoom");
+    for (const node of nodes) {
+      await waitFor(async () => (await node.state()).stats.subscriptionChecksClean >= 2, 10_000, `${node.id} to pass two self-checks`);
+      expect((await node.state()).stats.subscriptionsRepaired, node.id).to.equal(0);
+    }
+  });
+
+  it("refuses what cannot work on a cluster, naming it: a prefix or channel with braces, the single channel", function () {
+    const cluster = { cluster: { rootNodes: redis.urls.map((url) => ({ url })) } };
+    expect(() => actionheroWs({ redis: cluster, redisPrefix: "a{b}:" })).to.throw(TypeError, /redisPrefix.*may not contain/);
+    expect(() => actionheroWs({ redis: cluster, channel: "ch{x}" })).to.throw(TypeError, /channel.*may not contain/);
+    expect(() => actionheroWs({ redis: cluster, channelMode: "single" })).to.throw(TypeError, /channelMode/);
+    expect(() => actionheroWs({ redis: { cluster: { rootNodes: [] } } })).to.throw(TypeError, /rootNodes/);
+  });
+});
