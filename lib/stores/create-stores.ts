@@ -18,6 +18,7 @@ export interface StoreSettings {
   nodeTtlMs: number;
   channel: string;
   id: string;
+  chatDeliveryWindowMs: number;
 }
 
 export function createStores(settings: StoreSettings, logger: Logger): { store: RoomStore; bus: MessageBus } {
@@ -26,6 +27,6 @@ export function createStores(settings: StoreSettings, logger: Logger): { store: 
   const common = { redis: settings.redis, startTimeoutMs: settings.redisStartTimeoutMs, commandTimeoutMs: settings.redisCommandTimeoutMs, log };
   return {
     store: new RedisRoomStore({ ...common, prefix: settings.redisPrefix, nodeId: settings.id, heartbeatMs: settings.heartbeatMs, nodeTtlMs: settings.nodeTtlMs }),
-    bus: new RedisMessageBus({ ...common, channel: settings.channel }),
+    bus: new RedisMessageBus({ ...common, channel: settings.channel, chatDeliveryWindowMs: settings.chatDeliveryWindowMs }),
   };
 }

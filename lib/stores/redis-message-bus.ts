@@ -7,8 +7,17 @@
  * lost. We cannot recover them, so we say so: `resync` fires once
  * the subscription is back, and listeners can refresh whatever state they derive.
  *
+ * A `say` answered with an error must not be delivered (its client may send it again). A
+ * publish Redis answers late is still carried out: a stalled Redis (CLIENT PAUSE, a
+ * SIGSTOP) runs it when it wakes up, after the sender's command timeout already failed the
+ * `say`. So each chat message carries a deadline (`deliverBy`, the publish time plus
+ * `chatDeliveryWindowMs`, which is the command timeout minus a margin) and every node drops
+ * chat messages that reach it later: a publish that timed out on its sender reaches nobody.
+ * This holds while the nodes' clocks agree within the margin (README, "Running several nodes").
+ *
  * Events: `ready` (started, or both connections back after a loss), `down` (Error),
- * `resync`, `bad-message` (BadBusMessage), `error` (Error).
+ * `resync`, `bad-message` (BadBusMessage: malformed, or a chat message past its deadline),
+ * `error` (Error).
  */
 import { EventEmitter } from "node:events";
 import type { BusMessage, MessageBus } from "./message-bus.js";
@@ -25,7 +34,11 @@ export interface RedisMessageBusOptions extends RedisConnectionOptions {
   redis: RedisOption;
   /** Pub/sub channel (option `channel`; Actionhero's `config.general.channel`). */
   channel: string;
+  /** How long after its publish a chat message may still be delivered (below `commandTimeoutMs`). */
+  chatDeliveryWindowMs: number;
 }
+
+const lateWarnEveryMs = 10_000;
 
 export class RedisMessageBus extends EventEmitter implements MessageBus {
   readonly channel: string;
@@ -37,6 +50,15 @@ export class RedisMessageBus extends EventEmitter implements MessageBus {
   #closed = false;
   #down = false;
   #resyncPending = false;
+  readonly #windowMs: number;
+  #lateDrops = 0;
+  #lastLateWarn = 0;
+  /** Shared by every message: chat messages past their deadline reach no handler. */
+  readonly #inTime = (message: BusMessage): boolean => {
+    if (message.messageType !== "chat" || message.deliverBy === undefined || Date.now() <= message.deliverBy) return true;
+    this.#late(message.deliverBy);
+    return false;
+  };
 
   /** Throws (TypeError) on invalid options; connects only in `start()`. */
   constructor(options: RedisMessageBusOptions) {
@@ -46,6 +68,7 @@ export class RedisMessageBus extends EventEmitter implements MessageBus {
       throw new TypeError("actionhero-ws: option `channel` must be a non-empty string");
     }
     this.#log = options.log;
+    this.#windowMs = options.chatDeliveryWindowMs;
     this.#publisher = RedisConnection.from(options.redis, options);
     this.#subscriber = this.#publisher.duplicate();
     for (const connection of [this.#publisher, this.#subscriber]) {
@@ -88,7 +111,9 @@ export class RedisMessageBus extends EventEmitter implements MessageBus {
   /** Rejects fast with RedisUnavailableError while Redis is down; TypeError if not JSON-able. */
   async publish(message: BusMessage): Promise<void> {
     if (this.#closed) throw new Error("actionhero-ws: message bus is closed");
-    const raw = encodeBusMessage(message);
+    // Stamped just before the command's own timer starts, so the deadline falls at least
+    // the margin before the moment run() gives up and the say is answered with an error.
+    const raw = encodeBusMessage(message, message.messageType === "chat" ? Date.now() + this.#windowMs : undefined);
     await this.#publisher.run((c) => c.publish(this.channel, raw));
   }
 
@@ -98,7 +123,16 @@ export class RedisMessageBus extends EventEmitter implements MessageBus {
 
   #receive(raw: string): void {
     if (this.#closed) return;
-    dispatchBusPayload(raw, this.#handlers, (bad) => this.emit("bad-message", bad), (error) => emitErrorSafely(this, error, this.#log));
+    dispatchBusPayload(raw, this.#handlers, (bad) => this.emit("bad-message", bad), (error) => emitErrorSafely(this, error, this.#log), this.#inTime);
+  }
+
+  #late(deliverBy: number): void {
+    this.#lateDrops++;
+    const now = Date.now();
+    this.emit("bad-message", { reason: `chat message arrived ${now - deliverBy} ms after its deadline (deliverBy)`, raw: "" });
+    if (now - this.#lastLateWarn < lateWarnEveryMs) return;
+    this.#lastLateWarn = now;
+    this.#log?.(`actionhero-ws: dropped chat messages that reached this node after their delivery deadline (${this.#lateDrops} so far): Redis answered their publish late, so their senders may have been told they failed; at most one such line per 10 s`);
   }
 
   #onDown(cause: Error): void {
