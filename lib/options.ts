@@ -159,6 +159,8 @@ export interface ResolvedOptions {
   maxFileBytes: number;
   /** How long close() lets in-flight actions finish when the caller gives no `timeoutMs`. */
   closeTimeoutMs: number;
+  /** Redis bus: a chat message must reach a node within this of its publish, else it is dropped (redis-message-bus.ts). */
+  chatDeliveryWindowMs: number;
 }
 
 /**
@@ -219,6 +221,9 @@ export const defaults = {
   metricsPrefix: "ahws_",
   maxFileBytes: 10 * 1024 * 1024,
   closeTimeoutMs: 10_000,
+  // What the chat delivery deadline leaves between itself and the publish timeout: room for
+  // the nodes' clocks to disagree (README, "Running several nodes").
+  chatDeadlineMarginMs: 500,
 } as const;
 
 function defaultNodeId(): string {
@@ -316,7 +321,13 @@ export function resolveOptions(input: ActionheroWsOptions = {}): ResolvedOptions
     metrics: input.metrics && { ...input.metrics, prefix: input.metrics.prefix ?? d.metricsPrefix },
     maxFileBytes: d.maxFileBytes,
     closeTimeoutMs: d.closeTimeoutMs,
+    chatDeliveryWindowMs: deliveryWindow(input.redisCommandTimeoutMs ?? d.redisCommandTimeoutMs),
   };
+}
+
+/** The publish timeout minus the margin (a third of the timeout when that is less than the margin). */
+function deliveryWindow(commandTimeoutMs: number): number {
+  return commandTimeoutMs - Math.min(defaults.chatDeadlineMarginMs, Math.floor(commandTimeoutMs / 3));
 }
 
 /** The keys of `value` whose value is not undefined (so a spread keeps the defaults for the rest). */

@@ -119,6 +119,11 @@ describe("options", function () {
   });
 
   describe("defaults", function () {
+    it("derive the chat delivery window from redisCommandTimeoutMs: 500 ms less, or a third less when that is smaller", () => {
+      expect(resolveOptions({ redisCommandTimeoutMs: 3000 }).chatDeliveryWindowMs).to.equal(2500);
+      expect(resolveOptions({ redisCommandTimeoutMs: 900 }).chatDeliveryWindowMs).to.equal(600);
+    });
+
     it("match the documented values", () => {
       const resolved = resolveOptions();
       const { id, ...rest } = resolved;
@@ -179,6 +184,8 @@ describe("options", function () {
         metrics: undefined,
         maxFileBytes: 10 * 1024 * 1024,
         closeTimeoutMs: 10_000,
+        // redisCommandTimeoutMs minus the 500 ms margin (README, "Running several nodes").
+        chatDeliveryWindowMs: 1_000,
       });
     });
 

@@ -180,6 +180,21 @@ export interface ApiFrame {
   [key: string]: unknown;
 }
 
+/**
+ * The server ends the connection and says why, on every transport, just before the close
+ * (websockets then close with `code` and `reason`).
+ */
+export interface CloseNotice extends ApiFrame {
+  event: "close";
+  /** A short stable word: "rate limited", "destroyed", "quit", "server shutdown". */
+  reason: string;
+  /** The websocket close code (1000 destroyed/quit, 1001 server shutdown, 1008 rate limited). */
+  code: number;
+  message: string;
+  /** Whether the client will reconnect (a server shutdown with `destroyClientsOnShutdown: false`). */
+  reconnect: boolean;
+}
+
 export type IncomingFrame = ResponseFrame | ChatMessage | WelcomeFrame | AlertFrame | ApiFrame | { [key: string]: unknown };
 
 /** Primus's `reconnect scheduled` details, passed with `reconnecting`. */
@@ -224,6 +239,8 @@ export interface ActionheroClientEvents {
   alert: [frame: AlertFrame];
   welcome: [frame: WelcomeFrame];
   api: [frame: ApiFrame];
+  /** The server's close notice (also emitted as `api`); `disconnected` or `reconnecting` follows. */
+  close: [notice: CloseNotice];
 }
 
 export type ActionheroClientEvent = keyof ActionheroClientEvents;
@@ -247,6 +264,8 @@ export declare class ActionheroWebsocketClient {
   /** Last request counter value. */
   messageId: number;
   welcomeMessage: string | null;
+  /** The server's last close notice on this connection; null until one arrives (reset by connect()). */
+  closeNotice: CloseNotice | null;
   /** The Primus socket (null before connect() and after disconnect() of an owned socket). */
   client: PrimusClientSocket | null;
   externalClient: boolean;

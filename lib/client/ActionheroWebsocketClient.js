@@ -121,6 +121,7 @@ var ActionheroWebsocketClient = function (options, client) {
   this.state = 'disconnected';
   this.messageId = 0;
   this.welcomeMessage = null;
+  this.closeNotice = null;  // the server's last `close` notice (why it ended the connection)
   this.options = merge(merge(merge({}, BASE_OPTIONS), generatedDefaults()), options || {});
   this.client = client || null;
   this.externalClient = !!client;
@@ -238,6 +239,7 @@ proto._open = function (done) {
   var self = this;
   this._teardown();
   this.messageId = 0;
+  this.closeNotice = null;
   this.state = 'connecting';
   this._hasConnected = false;
   this._closed = false;
@@ -709,5 +711,10 @@ proto.handleMessage = function (message) {
     this.emit('welcome', message);
   } else if (context === 'api') {
     this.emit('api', message);
+    // The server is ending this connection and says why (before the close, on every transport).
+    if (message.event === 'close') {
+      this.closeNotice = message;
+      this.emit('close', message);
+    }
   }
 };

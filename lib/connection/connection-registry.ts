@@ -3,7 +3,7 @@
  * transport is registered and welcomed here, and when it ends the `leaving` steps run
  * (it leaves its rooms) before it is removed.
  */
-import type { Connection, OutboundMessage } from "./connection.js";
+import { closeReasons, type Connection, type OutboundMessage } from "./connection.js";
 
 export interface ConnectionLifecycle {
   /** The first frame every client receives (Actionhero's welcome). */
@@ -32,7 +32,7 @@ export class ConnectionRegistry extends Map<string, Connection> {
   open(connection: Connection): void {
     const lifecycle = this.#lifecycle;
     if (this.#closing || !lifecycle) {
-      void connection.destroy({ reconnect: true });
+      void connection.destroy({ reconnect: true, close: closeReasons.shutdown });
       return;
     }
     this.set(connection.id, connection);
@@ -53,7 +53,7 @@ export class ConnectionRegistry extends Map<string, Connection> {
   /** Refuses new connections and ends every open one (`reconnect` tells clients whether to retry). */
   async closeAll(reconnect: boolean): Promise<void> {
     this.#closing = true;
-    await Promise.allSettled([...this.values()].map((connection) => connection.destroy({ reconnect })));
+    await Promise.allSettled([...this.values()].map((connection) => connection.destroy({ reconnect, close: closeReasons.shutdown })));
   }
 
   /** Connections by transport name, for stats. */

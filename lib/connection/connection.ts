@@ -23,11 +23,27 @@ function flatUuid(): string {
   return Buffer.from(randomUUID(), "latin1").toString("latin1");
 }
 
-/** A websocket close code and reason (e.g. 1008 for a policy violation). */
+/**
+ * Why the server ends a connection: the websocket close code and reason, and a sentence
+ * for people. Every transport first gets them in a `close` notice frame (polling has no
+ * close code of its own), then websockets close with the code.
+ */
 export interface CloseReason {
   code: number;
+  /** A short stable word clients can compare ("rate limited"). */
   reason: string;
+  message: string;
 }
+
+/** The reasons of the closes the server starts by itself (rate limits add their own, lib/protocol). */
+export const closeReasons = {
+  /** `connection.destroy()` by the application (or a cluster command). */
+  destroyed: { code: 1000, reason: "destroyed", message: "the server closed this connection" },
+  /** The client sent `quit` or `exit`. */
+  quit: { code: 1000, reason: "quit", message: "closed at the client's request" },
+  /** `ws.close()`: 1001 is the websocket code for a server going away. */
+  shutdown: { code: 1001, reason: "server shutdown", message: "the server is shutting down" },
+} as const satisfies Record<string, CloseReason>;
 
 /** What the connection needs from the transport. */
 export interface ConnectionTransport {
@@ -35,8 +51,8 @@ export interface ConnectionTransport {
   write(frame: object): boolean | void;
   /** Writes a frame already encoded for the wire (one encoding shared by many sockets). */
   writeEncoded?(packet: string): void;
-  /** Ends the socket; `reconnect` tells the client whether it may retry. */
-  end(reconnect: boolean, close?: CloseReason): void;
+  /** Sends the close notice, then ends the socket; `reconnect` tells the client whether it may retry. */
+  end(reconnect: boolean, close: CloseReason): void;
   /** Transport name for stats: "websocket" or "polling". */
   name?(): string;
   /** Group membership below us (socket.io rooms), so a room broadcast is encoded once. */
@@ -161,11 +177,12 @@ export class Connection {
 
   /**
    * Ends the socket and leaves every room. `reconnect: false` (the default, like
-   * Actionhero's `destroy()`) tells the client not to retry.
+   * Actionhero's `destroy()`) tells the client not to retry; `close` is what it is told
+   * (default: `destroyed`, code 1000).
    */
   destroy(options: { reconnect?: boolean; close?: CloseReason } = {}): Promise<void> {
     if (!this.#destroying) {
-      this.#transport.end(options.reconnect ?? false, options.close);
+      this.#transport.end(options.reconnect ?? false, options.close ?? closeReasons.destroyed);
       this.#destroying = this.cleanup();
     }
     return this.#destroying;

@@ -21,7 +21,8 @@ export function requestFingerprint(req: IncomingMessage, settings: CookieSetting
   return value === false ? undefined : value;
 }
 
-function cookieValue(header: string, name: string): string | undefined {
+/** The (URI-decoded) value of cookie `name` in a Cookie header, signed or not. */
+export function cookieValue(header: string, name: string): string | undefined {
   for (const part of header.split(";")) {
     const eq = part.indexOf("=");
     if (eq < 0) continue;

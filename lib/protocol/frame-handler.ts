@@ -3,13 +3,13 @@
  * a client sends can throw out of here: every failure becomes an error frame to that
  * client, and the server goes on serving everyone else.
  */
-import type { Connection, MessageId } from "../connection/connection.js";
+import { closeReasons, type Connection, type MessageId } from "../connection/connection.js";
 import type { ActionRegistry } from "../actions/action-registry.js";
 import { runActionThen, type ProcessorState } from "../actions/action-processor.js";
 import { chatErrors, type ChatRoom } from "../chat/chat-room.js";
 import type { Logger } from "../logger.js";
 import { readPublicFile } from "../files/static-file.js";
-import { actionReply, closeNotice, freshMessageId, invalidJsonReply, rateLimitedReply, unencodableReply, verbError, verbOk } from "./replies.js";
+import { actionReply, freshMessageId, invalidJsonReply, rateLimitedReply, unencodableReply, verbError, verbOk } from "./replies.js";
 import { FrameError, asFrameObject, inspectClientValue, maxFrameDepth, messageIdOf, nullPrototypeCopy } from "./frame-checks.js";
 import { TokenBucket } from "./rate-limiter.js";
 import type { RuntimeCounters } from "../stats/counters.js";
@@ -109,7 +109,7 @@ export class FrameHandler {
     switch (verb) {
       case "quit":
       case "exit":
-        await connection.destroy();
+        await connection.destroy({ close: closeReasons.quit });
         return undefined;
       case "documentation":
         return this.deps.actions.documentation();
@@ -166,10 +166,10 @@ export class FrameHandler {
       "actionhero-ws: closing a connection that keeps flooding (over limits.messagesPerSecond)",
     );
     setImmediate(() => {
-      // The reason goes out before the close (Primus writes in order); the client is told
-      // not to reconnect.
-      connection.sendMessage(closeNotice("rate limited", `closed: more than ${messagesPerSecond} messages per second (burst ${messageBurst}) sustained`));
-      void connection.destroy({ close: { code: 1008, reason: "rate limited" } });
+      // The transport sends the notice before the close (Primus writes in order); the
+      // client is told not to reconnect.
+      const message = `closed: more than ${messagesPerSecond} messages per second (burst ${messageBurst}) sustained`;
+      void connection.destroy({ close: { code: 1008, reason: "rate limited", message } });
     });
   }
 

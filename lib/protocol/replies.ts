@@ -3,7 +3,7 @@
  * errors, undecodable frames, rate limits, and the fallback messageId they carry.
  */
 import { randomUUID } from "node:crypto";
-import type { MessageId } from "../connection/connection.js";
+import type { CloseReason, MessageId } from "../connection/connection.js";
 
 /**
  * The id of a reply to a frame without a usable one (missing, malformed, undecodable).
@@ -100,12 +100,13 @@ export function actionReply(response: Record<string, unknown>, messageId: Messag
 }
 
 /**
- * The last frame before the server closes a connection on purpose: `reason` is a short
- * stable word ("rate limited"), `message` says which limit. The generated client emits it
- * as an `api` event.
+ * The last frame before the server closes a connection on purpose, on every transport:
+ * `reason` is a short stable word ("rate limited"), `code` the websocket close code that
+ * follows on websockets, `message` says why, `reconnect` whether the client may retry.
+ * The generated client emits it as an `api` and a `close` event.
  */
-export function closeNotice(reason: string, message: string): Record<string, unknown> {
-  return { context: "api", event: "close", reason, message };
+export function closeNotice(close: CloseReason, reconnect: boolean): Record<string, unknown> {
+  return { context: "api", event: "close", reason: close.reason, code: close.code, message: close.message, reconnect };
 }
 
 /** Sent to every client when the message bus lost its subscription for a moment. */

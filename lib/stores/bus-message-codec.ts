@@ -18,9 +18,15 @@ export interface BadBusMessage {
 
 const RAW_EXCERPT_CHARS = 1024;
 
-/** JSON text of a message; throws (TypeError) on values JSON cannot carry, e.g. BigInt. */
-export function encodeBusMessage(message: BusMessage): string {
-  return JSON.stringify(message);
+/**
+ * JSON text of a message, with `deliverBy` when given; throws (TypeError) on values JSON
+ * cannot carry, e.g. BigInt.
+ */
+export function encodeBusMessage(message: BusMessage, deliverBy?: number): string {
+  const json = JSON.stringify(message);
+  // Appended to the text rather than set on the caller's object, which stays as given
+  // (every bus message is a non-empty object, so its JSON ends with "}").
+  return deliverBy === undefined ? json : `${json.slice(0, -1)},"deliverBy":${deliverBy}}`;
 }
 
 /** Parses and shape-checks one payload from the channel. */
@@ -51,6 +57,7 @@ function shapeProblem(m: Record<string, unknown>): string | undefined {
         return "chat message needs connection {id, room} strings";
       }
       if (typeof m.sentAt !== "number") return "chat message needs a numeric sentAt";
+      if (m.deliverBy !== undefined && typeof m.deliverBy !== "number") return "chat message deliverBy must be a number";
       return undefined;
     }
     case "do":
@@ -79,19 +86,22 @@ function isObject(value: unknown): value is Record<string, unknown> {
 /**
  * Decodes one raw channel payload and hands it to every handler. A malformed payload goes
  * to `onBad`; a throwing handler goes to `onHandlerError` and the others still run (so a
- * bad handler can break neither delivery nor the Redis client's parser).
+ * bad handler can break neither delivery nor the Redis client's parser). A message
+ * `accept` refuses reaches no handler.
  */
 export function dispatchBusPayload(
   raw: string,
   handlers: ReadonlyArray<(message: BusMessage) => void>,
   onBad: (bad: BadBusMessage) => void,
   onHandlerError: (error: Error) => void,
+  accept?: (message: BusMessage) => boolean,
 ): void {
   const decoded = decodeBusMessage(raw);
   if (!decoded.ok) {
     onBad(badMessage(decoded.reason, raw));
     return;
   }
+  if (accept !== undefined && !accept(decoded.message)) return;
   for (const handler of handlers) {
     try {
       handler(decoded.message);

@@ -25,6 +25,7 @@ export interface StoreSettings {
   channel: string;
   channelMode: ChannelMode;
   id: string;
+  chatDeliveryWindowMs: number;
 }
 
 export function createStores(settings: StoreSettings, logger: Logger): { store: RoomStore; bus: MessageBus } {
@@ -35,9 +36,9 @@ export function createStores(settings: StoreSettings, logger: Logger): { store: 
   if (isClusterOption(settings.redis)) {
     // Actionhero's nodes speak classic pub/sub only, which a cluster broadcasts to every node.
     if (settings.channelMode === "single") throw new TypeError('actionhero-ws: option "channelMode" cannot be "single" on Redis Cluster (sharded pub/sub is per room)');
-    bus = new RedisClusterMessageBus({ ...common, redis: settings.redis, channel: settings.channel, nodeId: settings.id });
+    bus = new RedisClusterMessageBus({ ...common, redis: settings.redis, channel: settings.channel, nodeId: settings.id, chatDeliveryWindowMs: settings.chatDeliveryWindowMs });
   } else {
-    bus = new RedisMessageBus({ ...common, channel: settings.channel, mode: settings.channelMode, nodeId: settings.id });
+    bus = new RedisMessageBus({ ...common, channel: settings.channel, mode: settings.channelMode, nodeId: settings.id, chatDeliveryWindowMs: settings.chatDeliveryWindowMs });
   }
   return {
     bus,

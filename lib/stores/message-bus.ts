@@ -17,6 +17,12 @@ export interface ChatBusMessage {
   message: unknown;
   sentAt: number;
   connection: { id: string; room: string };
+  /**
+   * Our addition (Actionhero ignores it): the Redis bus stamps it at publish; a node that
+   * receives the message after this time (ms since the epoch) drops it, because by then
+   * the sender may have answered its `say` with an error (redis-message-bus.ts).
+   */
+  deliverBy?: number;
 }
 
 /** A cross-node command; `method` is checked against a fixed allowlist by the receiver. */

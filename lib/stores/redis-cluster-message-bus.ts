@@ -20,6 +20,7 @@
 import { EventEmitter } from "node:events";
 import type { BusMessage, MessageBus } from "./message-bus.js";
 import { dispatchBusPayload, encodeBusMessage } from "./bus-message-codec.js";
+import { DeliveryDeadline } from "./delivery-deadline.js";
 import { busChannels, type BusChannels } from "./bus-channels.js";
 import { SubscriptionProbe } from "./subscription-probe.js";
 import { emitErrorSafely, type RedisConnectionOptions } from "./redis-connection.js";
@@ -29,6 +30,8 @@ export interface RedisClusterMessageBusOptions extends RedisConnectionOptions {
   redis: RedisClusterOption | NodeRedisClusterLike;
   channel: string;
   nodeId: string;
+  /** How long after its publish a chat message may still be delivered (below `commandTimeoutMs`). */
+  chatDeliveryWindowMs: number;
 }
 
 /** First wait after `sharded-channel-moved-error`, doubled per failed attempt. */
@@ -44,6 +47,7 @@ export class RedisClusterMessageBus extends EventEmitter implements MessageBus {
   readonly #handlers: Array<(message: BusMessage) => void> = [];
   readonly #roomChannels = new Map<string, string>();
   readonly #log: ((message: string) => void) | undefined;
+  readonly #deadline: DeliveryDeadline;
   #received = 0;
   #started = false;
   #closed = false;
@@ -58,6 +62,7 @@ export class RedisClusterMessageBus extends EventEmitter implements MessageBus {
     this.channels = busChannels(this.channel, "per-room", true);
     this.#probe = new SubscriptionProbe(this.nodeId, options.commandTimeoutMs);
     this.#log = options.log;
+    this.#deadline = new DeliveryDeadline(options.chatDeliveryWindowMs, this, this.#log);
     this.#connection = new RedisClusterConnection(options.redis, options);
     this.#connection.on("error", (error: Error) => emitErrorSafely(this, error, this.#log));
     this.#connection.cluster.on("sharded-channel-moved-error", (_error: Error, channel: string) => void this.#resubscribe(channel));
@@ -94,7 +99,7 @@ export class RedisClusterMessageBus extends EventEmitter implements MessageBus {
 
   async publish(message: BusMessage, toNode?: string): Promise<void> {
     if (this.#closed) throw new Error("actionhero-ws: message bus is closed");
-    const raw = encodeBusMessage(message);
+    const raw = encodeBusMessage(message, this.#deadline.stamp(message));
     const channel = message.messageType === "chat"
       ? this.#roomChannels.get(message.connection.room) ?? this.channels.room(message.connection.room)
       : toNode === undefined ? this.channels.all : this.channels.node(toNode);
@@ -154,6 +159,6 @@ export class RedisClusterMessageBus extends EventEmitter implements MessageBus {
       this.#probe.heard(raw);
       return;
     }
-    dispatchBusPayload(raw, this.#handlers, (bad) => this.emit("bad-message", bad), (error) => emitErrorSafely(this, error, this.#log));
+    dispatchBusPayload(raw, this.#handlers, (bad) => this.emit("bad-message", bad), (error) => emitErrorSafely(this, error, this.#log), this.#deadline.inTime);
   };
 }

@@ -159,13 +159,15 @@ export class RedisConnection extends EventEmitter {
     }
     // node-redis' own command timeout stops once a command is written; a Redis that
     // stalls (or a peer that vanished without a FIN) would then keep us waiting until TCP
-    // gives up. Our timer bounds the wait; the late reply is still consumed in order.
+    // gives up. Our timer bounds the wait; the late reply is still consumed in order. The
+    // timer rejects after the next I/O poll: a reply already received while our event loop
+    // was busy wins, so a timeout means Redis really had not answered (redis-message-bus.ts).
     let timer: NodeJS.Timeout | undefined;
     try {
       const pending = command(this.#commands);
       pending.catch(() => undefined);
       const late = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new TimeoutError()), this.#options.commandTimeoutMs);
+        timer = setTimeout(() => setImmediate(reject, new TimeoutError()), this.#options.commandTimeoutMs);
       });
       return await Promise.race([pending, late]);
     } catch (error) {

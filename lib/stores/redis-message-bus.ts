@@ -8,12 +8,22 @@
  * lost. We cannot recover them, so we say so: `resync` fires once
  * the subscription is back, and listeners can refresh whatever state they derive.
  *
+ * A `say` answered with an error must not be delivered (its client may send it again). A
+ * publish Redis answers late is still carried out: a stalled Redis (CLIENT PAUSE, a
+ * SIGSTOP) runs it when it wakes up, after the sender's command timeout already failed the
+ * `say`. So each chat message carries a deadline (`deliverBy`, the publish time plus
+ * `chatDeliveryWindowMs`, which is the command timeout minus a margin) and every node drops
+ * chat messages that reach it later: a publish that timed out on its sender reaches nobody.
+ * This holds while the nodes' clocks agree within the margin (README, "Running several nodes").
+ *
  * Events: `ready` (started, or both connections back after a loss), `down` (Error),
- * `resync`, `bad-message` (BadBusMessage), `error` (Error).
+ * `resync`, `bad-message` (BadBusMessage: malformed, or a chat message past its deadline),
+ * `error` (Error).
  */
 import { EventEmitter } from "node:events";
 import type { BusMessage, MessageBus } from "./message-bus.js";
 import { dispatchBusPayload, encodeBusMessage } from "./bus-message-codec.js";
+import { DeliveryDeadline } from "./delivery-deadline.js";
 import { busChannels, type BusChannels, type ChannelMode } from "./bus-channels.js";
 import { SubscriptionProbe } from "./subscription-probe.js";
 import {
@@ -32,7 +42,10 @@ export interface RedisMessageBusOptions extends RedisConnectionOptions {
   mode: ChannelMode;
   /** This node's id (option `id`): the channel of commands addressed to it. */
   nodeId: string;
+  /** How long after its publish a chat message may still be delivered (below `commandTimeoutMs`). */
+  chatDeliveryWindowMs: number;
 }
+
 
 export class RedisMessageBus extends EventEmitter implements MessageBus {
   readonly channel: string;
@@ -50,6 +63,7 @@ export class RedisMessageBus extends EventEmitter implements MessageBus {
   #closed = false;
   #down = false;
   #resyncPending = false;
+  readonly #deadline: DeliveryDeadline;
 
   /** Throws (TypeError) on invalid options; connects only in `start()`. */
   constructor(options: RedisMessageBusOptions) {
@@ -62,6 +76,7 @@ export class RedisMessageBus extends EventEmitter implements MessageBus {
     this.channels = busChannels(this.channel, options.mode, false);
     this.#probe = new SubscriptionProbe(this.nodeId, options.commandTimeoutMs);
     this.#log = options.log;
+    this.#deadline = new DeliveryDeadline(options.chatDeliveryWindowMs, this, this.#log);
     this.#publisher = RedisConnection.from(options.redis, options);
     this.#subscriber = this.#publisher.duplicate();
     for (const connection of [this.#publisher, this.#subscriber]) {
@@ -106,7 +121,9 @@ export class RedisMessageBus extends EventEmitter implements MessageBus {
   /** Rejects fast with RedisUnavailableError while Redis is down; TypeError if not JSON-able. */
   async publish(message: BusMessage, toNode?: string): Promise<void> {
     if (this.#closed) throw new Error("actionhero-ws: message bus is closed");
-    const raw = encodeBusMessage(message);
+    // Stamped just before the command's own timer starts, so the deadline falls at least
+    // the margin before the moment run() gives up and the say is answered with an error.
+    const raw = encodeBusMessage(message, this.#deadline.stamp(message));
     const channel = message.messageType === "chat"
       ? this.#roomChannels.get(message.connection.room) ?? this.channels.room(message.connection.room)
       : toNode === undefined ? this.channels.all : this.channels.node(toNode);
@@ -151,7 +168,7 @@ export class RedisMessageBus extends EventEmitter implements MessageBus {
       this.#probe.heard(raw);
       return;
     }
-    dispatchBusPayload(raw, this.#handlers, (bad) => this.emit("bad-message", bad), (error) => emitErrorSafely(this, error, this.#log));
+    dispatchBusPayload(raw, this.#handlers, (bad) => this.emit("bad-message", bad), (error) => emitErrorSafely(this, error, this.#log), this.#deadline.inTime);
   }
 
   #onDown(cause: Error): void {

@@ -1,7 +1,7 @@
 /**
  * The Primus layers in front of every handshake and polling request: the origin policy
- * (in place of Primus's CORS), the cap on pending polling handshakes, cookies (for the
- * fingerprint), refusal while closing, and the report of polling bodies over `server.maxLength`.
+ * (in place of Primus's CORS), the cap on pending polling handshakes, sessions bound to
+ * their handshake's cookie, cookies (for the fingerprint), refusal while closing, and the report of polling bodies over `server.maxLength`.
  */
 import type Primus from "primus";
 import cookieParser from "cookie-parser";
@@ -9,6 +9,7 @@ import type { ResolvedOptions } from "../options.js";
 import type { Logger } from "../logger.js";
 import { originLayer } from "../http/origin-policy.js";
 import { engineOf, handshakeLimitLayer } from "../http/handshake-limit.js";
+import { sessionBindingLayer, sessionIdOf } from "../http/session-binding.js";
 import { payloadLimitLayer } from "./socket-limits.js";
 
 export interface LayerHooks {
@@ -18,11 +19,6 @@ export interface LayerHooks {
   originRefused(): void;
   /** A polling body over `server.maxLength` was refused with 413. */
   oversizedBody(): void;
-}
-
-/** engine.io's session id of a request (present on every request after the handshake). */
-export function sessionIdOf(req: { url?: string }): string | null {
-  return new URL(req.url ?? "/", "http://localhost").searchParams.get("sid");
 }
 
 export function useLayers(primus: Primus, options: ResolvedOptions, logger: Logger, hooks: LayerHooks): void {
@@ -42,6 +38,11 @@ export function useLayers(primus: Primus, options: ResolvedOptions, logger: Logg
     logger,
     counters: hooks.counters,
   }), cors + 1);
+  primus.use("session-binding", sessionBindingLayer(engineOf(primus.transformer.service), {
+    cookieKey: options.cookieKey,
+    trustProxy: options.trustProxy,
+    logger,
+  }), cors + 2);
   primus.use("cookies", cookieParser(options.secret) as unknown as Primus.Layer, primus.indexOfLayer("authorization"));
   primus.use("closing", (req, res, next) => {
     if (!hooks.isClosing()) return next();

@@ -18,6 +18,7 @@ import type Primus from "primus";
 import type { CloseReason, ConnectionTransport } from "../connection/connection.js";
 import { canEncodeOnce, decode, encodeOnce, encodesJson, isPlainJson, undecoded } from "./frame-codec.js";
 import { markWritten } from "./outbound-sweeper.js";
+import { closeNotice } from "../protocol/replies.js";
 
 /** The connection's frame handler. */
 export type FrameReceiver = (frame: unknown) => void;
@@ -120,8 +121,14 @@ export class SparkTransport implements ConnectionTransport {
     spark.emit("incoming::data", raw);
   }
 
-  end(reconnect: boolean, close?: CloseReason): void {
-    if (close) this.closeReason = close;
+  /**
+   * The close notice, then the end: polling clients have no close code, so every client
+   * learns the reason from the same frame (Primus writes in order); websockets then close
+   * with the code too (the transformer reads `closeReason`).
+   */
+  end(reconnect: boolean, close: CloseReason): void {
+    this.closeReason = close;
+    this.write(closeNotice(close, reconnect));
     this.spark.end(undefined, { reconnect });
   }
 

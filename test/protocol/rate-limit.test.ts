@@ -57,7 +57,7 @@ describe("protocol: rate limit, bursts and floods", function () {
     expect(ms).to.be.at.least(2900);
     const notice = client.frames.at(-1)!;
     expect(isCloseNotice(notice), JSON.stringify(notice)).to.equal(true);
-    expect(notice.reason).to.equal("rate limited");
+    expect(notice).to.deep.include({ reason: "rate limited", code: 1008, reconnect: false });
     expect(client.frames.filter(isResponse).length).to.be.above(100);
     expect(ts.ws.stats().rateLimitCloses).to.equal(1);
   });
@@ -69,6 +69,8 @@ describe("protocol: rate limit, bursts and floods", function () {
     await client.closed(5000);
     const notice = client.frames.at(-1)!;
     expect(isCloseNotice(notice), JSON.stringify(notice)).to.equal(true);
+    // The same notice as the websocket's, code included (polling has no close code of its own).
+    expect(notice).to.deep.include({ reason: "rate limited", code: 1008, reconnect: false });
     expect(client.controls).to.include("primus::server::close");
     expect(ts.ws.stats().rateLimitCloses).to.equal(1);
   });

@@ -45,16 +45,24 @@ function chat(n: number, message: unknown = `hello ${n}`): ChatBusMessage {
   };
 }
 
-/** Collects messages; `until(n)` resolves once n arrived (bounded by mocha's timeout). */
-function collector(bus: MessageBus): { got: BusMessage[]; until(count: number): Promise<void> } {
+/**
+ * Collects messages; `until(n)` resolves once n arrived (bounded by mocha's timeout). The
+ * Redis bus's delivery deadline (`deliverBy`, its own field) is kept apart in `deadlines`,
+ * so both buses compare equal.
+ */
+function collector(bus: MessageBus): { got: BusMessage[]; deadlines: unknown[]; until(count: number): Promise<void> } {
   const got: BusMessage[] = [];
+  const deadlines: unknown[] = [];
   const waiters: Array<() => void> = [];
   bus.onMessage((message) => {
-    got.push(message);
+    const { deliverBy, ...rest } = message as ChatBusMessage;
+    if (message.messageType === "chat") deadlines.push(deliverBy);
+    got.push(message.messageType === "chat" ? (rest as BusMessage) : message);
     for (const wake of waiters.splice(0)) wake();
   });
   return {
     got,
+    deadlines,
     async until(count) {
       while (got.length < count) await new Promise<void>((resolve) => waiters.push(resolve));
     },
@@ -272,6 +280,36 @@ describe("RedisMessageBus across nodes", function () {
     expect(atA.got).to.deep.equal([chat(1)]);
     expect(atB.got).to.deep.equal([chat(1)]);
     expect(atElsewhere.got).to.deep.equal([]);
+  });
+
+  it("stamps chat messages with a deadline a little under the command timeout, and drops those that arrive after it; Actionhero's (no deadline) are delivered", async function () {
+    // Actionhero's single channel: a message published there by anyone reaches the bus.
+    const channel = `test-${randomUUID()}`;
+    const bus = new RedisMessageBus(busOptions(redis.url, { channel, mode: "single" }));
+    opened.push(bus);
+    await bus.start();
+    const at = collector(bus);
+    const bad = badMessages(bus);
+    const before = Date.now();
+    await bus.publish(chat(1));
+    await at.until(1);
+    const [deadline] = at.deadlines as number[];
+    // The default command timeout (1500 ms) minus the 500 ms margin.
+    expect(deadline - before).to.be.within(900, 1100);
+    const publisher = createClient({ url: redis.url });
+    publisher.on("error", () => undefined);
+    await publisher.connect();
+    try {
+      await publisher.publish(channel, JSON.stringify({ ...chat(2), deliverBy: Date.now() - 1 }));
+      await publisher.publish(channel, JSON.stringify(chat(3)));
+      await publisher.publish(channel, JSON.stringify({ ...chat(4), deliverBy: Date.now() + 60_000 }));
+      await at.until(3);
+    } finally {
+      await publisher.close();
+    }
+    expect(at.got).to.deep.equal([chat(1), chat(3), chat(4)]);
+    expect(bad.map((b) => b.reason)).to.have.length(1);
+    expect(bad[0].reason).to.match(/after its deadline/);
   });
 
   it("defaults to per-room channels under Actionhero's channel name", function () {

@@ -1,6 +1,6 @@
 /** Store and bus options as the runtime passes them: the defaults of lib/options.ts, plus the test's own. */
 import { randomUUID } from "node:crypto";
-import { defaults } from "../../lib/options.js";
+import { defaults, resolveOptions } from "../../lib/options.js";
 import type { RedisRoomStoreOptions } from "../../lib/stores/redis-room-store.js";
 import type { RedisMessageBusOptions } from "../../lib/stores/redis-message-bus.js";
 import type { RedisOption } from "../../lib/stores/redis-connection.js";
@@ -21,5 +21,6 @@ export function storeOptions(redis: RedisOption, extra: Partial<RedisRoomStoreOp
 }
 
 export function busOptions(redis: RedisOption, extra: Partial<RedisMessageBusOptions> = {}): RedisMessageBusOptions {
-  return { redis, channel: defaults.channel, mode: defaults.channelMode, nodeId: randomUUID(), ...connection, ...extra };
+  const window = extra.chatDeliveryWindowMs ?? resolveOptions().chatDeliveryWindowMs;
+  return { redis, channel: defaults.channel, mode: defaults.channelMode, nodeId: randomUUID(), ...connection, ...extra, chatDeliveryWindowMs: window };
 }
