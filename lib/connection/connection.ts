@@ -91,6 +91,8 @@ export class Connection {
   totalActions = 0;
   pendingActions = 0;
   destroyed = false;
+  /** True while connection middleware's `create` runs: the welcome is not sent yet and frames wait. */
+  opening = false;
   readonly #transport: ConnectionTransport;
   /** Runs once when the connection goes away (set by the ConnectionRegistry that opened it). */
   cleanupHook?: (connection: Connection) => Promise<void>;

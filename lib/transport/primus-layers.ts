@@ -1,7 +1,7 @@
 /**
  * The Primus layers in front of every handshake and polling request: the origin policy
  * (in place of Primus's CORS), the cap on pending polling handshakes, cookies (for the
- * fingerprint), refusal while closing, and the report of polling bodies over `server.maxLength`.
+ * fingerprint), the app's `handshake` Express middleware, refusal while closing, and the report of polling bodies over `server.maxLength`.
  */
 import type Primus from "primus";
 import cookieParser from "cookie-parser";
@@ -9,6 +9,7 @@ import type { ResolvedOptions } from "../options.js";
 import type { Logger } from "../logger.js";
 import { originLayer } from "../http/origin-policy.js";
 import { engineOf, handshakeLimitLayer } from "../http/handshake-limit.js";
+import { handshakeLayer } from "../http/handshake-middleware.js";
 import { payloadLimitLayer } from "./socket-limits.js";
 
 export interface LayerHooks {
@@ -43,6 +44,11 @@ export function useLayers(primus: Primus, options: ResolvedOptions, logger: Logg
     counters: hooks.counters,
   }), cors + 1);
   primus.use("cookies", cookieParser(options.secret) as unknown as Primus.Layer, primus.indexOfLayer("authorization"));
+  // After the cheap refusals (origin, handshake caps): the session store is read only for
+  // handshakes that may go on.
+  if (options.handshake.length > 0) {
+    primus.use("handshake", handshakeLayer(options.handshake, { trustProxy: options.trustProxy, logger }), primus.indexOfLayer("authorization"));
+  }
   primus.use("closing", (req, res, next) => {
     if (!hooks.isClosing()) return next();
     // Requests of an open polling session (`sid`) still pass: they fetch its last replies
