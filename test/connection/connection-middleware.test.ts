@@ -9,7 +9,7 @@ import { expect } from "chai";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 import { RawEngineWs, RawIo, sleep, waitUntil, type Frame } from "../support/raw-io.js";
 import { FAST_RECONNECT, startClientServer, type ClientTestServer } from "../support/node-client.js";
-import type { Connection, HandshakeRequest } from "../../lib/index.js";
+import { actionheroWs, type Connection, type HandshakeRequest } from "../../lib/index.js";
 
 const isWelcome = (f: Frame) => typeof f.welcome === "string";
 
@@ -172,6 +172,10 @@ describe("connection middleware", function () {
     expect(add({ name: "x" })).to.throw(TypeError, /needs a create or a destroy/);
     expect(add({ name: "x", create: "no" })).to.throw(TypeError, /create must be a function/);
     expect(add({ name: "x", create: () => 1, priority: "high" })).to.throw(TypeError, /priority must be a number/);
+    // The options that come with it.
+    expect(() => actionheroWs({ handshake: ["not a function"] as never })).to.throw(TypeError, /"handshake" must be an array of Express middleware/);
+    expect(() => actionheroWs({ handshake: (() => undefined) as never })).to.throw(TypeError, /"handshake"/);
+    expect(() => actionheroWs({ limits: { framesWhileOpening: 0 } })).to.throw(TypeError, /"limits.framesWhileOpening" must be a positive integer/);
   });
 });
 
