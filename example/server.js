@@ -1,15 +1,17 @@
 // The actionhero-ws example: an Express app with Actionhero's WebSocket server, chat rooms,
-// generated browser client and a chat page.
+// generated browser client and a chat page you sign in to with a name.
 //
 //   npm start                                  # http://localhost:8080/
 //   PORT=3000 REDIS_URL=redis://127.0.0.1:6379 COOKIE_SECRET=s3cret npm start
 //
 // Environment: PORT (default 8080; 0 picks a free port), HOST (default: all interfaces),
-// REDIS_URL (optional; without it chat rooms live in an embedded in-memory store, which is
-// fine for one process), REDIS_CLUSTER_NODES (optional, instead of REDIS_URL: a Redis Cluster's
-// nodes, comma-separated `redis://host:port`; sharded pub/sub, Redis >= 7), COOKIE_SECRET (optional; signs the fingerprint cookie),
-// DESTROY_CLIENTS_ON_SHUTDOWN=true (on shutdown, tell the pages to stay closed instead of
-// reconnecting).
+// REDIS_URL (optional; without it chat rooms and sessions live in memory, which is fine for
+// one process; with it several nodes share both), REDIS_CLUSTER_NODES (optional, instead of
+// REDIS_URL for the chat: a Redis Cluster's nodes, comma-separated `redis://host:port`; sharded
+// pub/sub, Redis >= 7; sessions then stay in memory unless REDIS_URL is set too), COOKIE_SECRET (optional; signs the
+// fingerprint cookie and the session cookie — set it in production: without it the session
+// cookie is signed with a fixed example secret), DESTROY_CLIENTS_ON_SHUTDOWN=true (on
+// shutdown, tell the pages to stay closed instead of reconnecting).
 
 import { fileURLToPath } from "node:url";
 import express from "express";
@@ -18,6 +20,7 @@ import { actionheroWs } from "actionhero-ws"; // this package, via its exports m
 import { randomNumber } from "./actions/randomNumber.js";
 import { status } from "./actions/status.js";
 import { roomsList } from "./actions/roomsList.js";
+import { addAuthMiddleware, createSession, signInRoutes } from "./auth.js";
 
 const port = Number(process.env.PORT ?? 8080);
 const host = process.env.HOST || undefined;
@@ -29,42 +32,37 @@ const redis = clusterNodes.length > 0
   ? { cluster: { rootNodes: clusterNodes.map((url) => ({ url })) } }
   : process.env.REDIS_URL; // undefined -> embedded store
 
+// Sessions first: the sign-in routes, /api and the sockets' handshakes all read them.
+let sessions;
+try {
+  sessions = await createSession({ redisUrl: process.env.REDIS_URL, secret: process.env.COOKIE_SECRET ?? "actionhero-ws example secret" });
+} catch (err) {
+  console.error(`cannot open the session store: ${err.message}`);
+  process.exit(1);
+}
+
 const ws = actionheroWs({
   redis,
   secret: process.env.COOKIE_SECRET, // undefined -> unsigned fingerprint cookie
   // `status` and `roomsList` read live state from `ws`, which is being created right here,
   // so they receive a function returning it (called when the action runs, not now).
-  actions: [randomNumber, status(() => ws), roomsList(() => ws)],
+  // randomNumber answers signed-in callers only (the "signed in" action middleware).
+  actions: [{ ...randomNumber, middleware: ["signed in"] }, status(() => ws), roomsList(() => ws)],
   startingChatRooms: { defaultRoom: {}, anotherRoom: {} },
   destroyClientsOnShutdown: process.env.DESTROY_CLIENTS_ON_SHUTDOWN === "true",
+  // Run on every socket's handshake, so the connection middleware sees request.session.
+  handshake: [sessions.middleware],
 });
 
-// Tell a room when someone joins or leaves it. `join` runs before the member is added and
-// `leave` before it is removed (also when a connection drops). A throw from `join` would
-// refuse the join and one from `leave` would keep the member in the room, so an
-// announcement that fails is only logged.
-ws.chatRoom.addMiddleware({
-  name: "announce",
-  join: async (connection, room) => {
-    await announce(room, { event: "join", id: connection.id });
-  },
-  leave: async (connection, room) => {
-    await announce(room, { event: "leave", id: connection.id });
-  },
-});
+// Who may connect, which actions need a user, and names on chat messages (example/auth.js).
+addAuthMiddleware(ws);
 
-async function announce(room, message) {
-  try {
-    // `{}` as the sender: a server-side broadcast, delivered with `from: "0"`.
-    await ws.chatRoom.broadcast({}, room, message);
-  } catch (err) {
-    console.warn(`could not announce ${message.event} in ${room}: ${err?.message ?? err}`);
-  }
-}
-
+app.use(sessions.middleware);
 // The middleware: fingerprint cookie, the generated client at
 // /public/javascript/ActionheroWebsocketClient.js (and .min.js), and actions at /api.
 app.use(ws);
+// GET /session, POST /login {name}, POST /logout (ends this browser's sockets on every node).
+app.use(signInRoutes(ws));
 
 // The chat page. Its Content-Security-Policy allows scripts and styles from this origin
 // only, so even a message that slipped into the DOM as HTML could not run script.
@@ -124,6 +122,7 @@ async function shutdown(signal) {
 
   try {
     await ws.close();
+    await sessions.close();
   } catch (err) {
     console.error("error while closing actionhero-ws:", err);
     process.exitCode = 1;

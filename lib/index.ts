@@ -6,6 +6,9 @@ export type { ActionDefinition, ActionInput, ActionData, HttpRequester, Params }
 export type { ActionMiddleware, ActionMiddlewareFunction, ActionProcessorData, ActionStatus } from "./actions/action-middleware.js";
 export { Connection } from "./connection/connection.js";
 export type { ConnectionDetails, OutboundMessage, MessageId } from "./connection/connection.js";
+export type { ConnectionRegistry } from "./connection/connection-registry.js";
+export type { ConnectionMiddleware, HandshakeMiddleware, HandshakeRequest } from "./connection/connection-middleware.js";
+export type { ConnectionSelection, ConnectionSelector, SessionValue } from "./connection/connection-selection.js";
 export type { ChatMiddleware, ChatPayload, ChatSender } from "./chat/chat-middleware.js";
 export type { ChatRoom, RoomStatus } from "./chat/chat-room.js";
 export type { Logger } from "./logger.js";

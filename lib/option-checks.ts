@@ -51,6 +51,7 @@ export const topLevel: Record<keyof ActionheroWsOptions, [Check, string]> = {
       && ((v as MetricsOptions).prefix === undefined || /^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(String((v as MetricsOptions).prefix))),
     "{ registry: a prom-client Registry, prefix?: a metric name prefix }",
   ],
+  handshake: [(v) => Array.isArray(v) && v.every((fn) => typeof fn === "function"), "an array of Express middleware functions (req, res, next)"],
 };
 
 export const serverKeys: Record<keyof PrimusServerOptions, [Check, string]> = {
@@ -72,6 +73,7 @@ export const limitKeys: Record<keyof LimitOptions, [Check, string]> = {
   outboundBufferBytes: [isPositiveInt, "a positive integer"],
   pendingHandshakesPerIp: [isPositiveInt, "a positive integer"],
   pendingHandshakes: [isPositiveInt, "a positive integer"],
+  framesWhileOpening: [isPositiveInt, "a positive integer"],
 };
 
 export function checkKeys(where: string, given: object, schema: Record<string, [Check, string]>): void {

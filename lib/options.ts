@@ -13,6 +13,7 @@ import type { Logger } from "./logger.js";
 import type { RedisOption } from "./stores/redis-option.js";
 import type { ChannelMode } from "./stores/bus-channels.js";
 import type { MetricsOptions } from "./stats/prometheus-metrics.js";
+import type { HandshakeMiddleware } from "./connection/connection-middleware.js";
 import { assertRoomName } from "./chat/room-name.js";
 import { checkKeys, isNonNegativeInt, isPlainObject, isString, limitKeys, serverKeys, topLevel } from "./option-checks.js";
 
@@ -57,6 +58,8 @@ export interface LimitOptions {
   pendingHandshakesPerIp?: number;
   /** Pending polling handshakes on this node; more get 503. */
   pendingHandshakes?: number;
+  /** Frames a connection may send while its connection middleware runs (they wait); more get an error. */
+  framesWhileOpening?: number;
 }
 
 export interface ActionheroWsOptions {
@@ -115,6 +118,8 @@ export interface ActionheroWsOptions {
   logger?: Logger;
   /** Prometheus metrics into this prom-client registry (prom-client is then imported). */
   metrics?: MetricsOptions;
+  /** Express middleware run on every socket handshake (e.g. `[session, passport.session()]`). */
+  handshake?: HandshakeMiddleware[];
 }
 
 export interface ResolvedOptions {
@@ -155,6 +160,7 @@ export interface ResolvedOptions {
   limits: Required<LimitOptions>;
   logger: Logger | undefined;
   metrics: (MetricsOptions & { prefix: string }) | undefined;
+  handshake: HandshakeMiddleware[];
   /** Largest file the `file` verb sends (not an option: base64 frames past it are unreasonable). */
   maxFileBytes: number;
   /** How long close() lets in-flight actions finish when the caller gives no `timeoutMs`. */
@@ -217,6 +223,8 @@ export const defaults = {
     // clients reconnect at once (an attacker's share: 800 KiB); 2000 caps a node at 16 MiB.
     pendingHandshakesPerIp: 100,
     pendingHandshakes: 2000,
+    // The generated client sends a roomAdd per room it re-joins and a detailsView on open.
+    framesWhileOpening: 32,
   },
   metricsPrefix: "ahws_",
   maxFileBytes: 10 * 1024 * 1024,
@@ -319,6 +327,7 @@ export function resolveOptions(input: ActionheroWsOptions = {}): ResolvedOptions
     limits: { ...d.limits, ...definedOnly(limits) },
     logger: input.logger,
     metrics: input.metrics && { ...input.metrics, prefix: input.metrics.prefix ?? d.metricsPrefix },
+    handshake: input.handshake ?? [],
     maxFileBytes: d.maxFileBytes,
     closeTimeoutMs: d.closeTimeoutMs,
     chatDeliveryWindowMs: deliveryWindow(input.redisCommandTimeoutMs ?? d.redisCommandTimeoutMs),

@@ -25,7 +25,7 @@ import { RoomSubscriptions } from "./chat/room-subscriptions.js";
 import { ChatRoom } from "./chat/chat-room.js";
 import { keepStoreRecovered } from "./chat/store-recovery.js";
 import { FrameHandler } from "./protocol/frame-handler.js";
-import { resyncNotice } from "./protocol/replies.js";
+import { refusedNotice, resyncNotice } from "./protocol/replies.js";
 import { mountSocketServer, type MountedSocketServer } from "./transport/socket-server.js";
 import { broadcastToRoom, roomMirror } from "./transport/room-broadcast.js";
 import { primusOptions } from "./transport/primus-options.js";
@@ -102,9 +102,14 @@ export class Runtime extends EventEmitter {
     this.connections.setLifecycle({
       welcome: { welcome: options.welcomeMessage, context: "api" },
       opened: (connection) => this.emit("connection", connection),
+      welcomed: (connection) => this.frames.release(connection),
+      refusal: refusedNotice,
+      refused: (connection, error) => logger.info({ connection: connection.id, remoteIP: connection.remoteIP, err: String(error) }, "actionhero-ws: a connection middleware refused a connection"),
+      destroyFailed: (connection, middleware, error) => logger.warn({ connection: connection.id, middleware, err: String(error) }, "actionhero-ws: a connection middleware's destroy failed"),
       leaving: (connection) => this.chatRoom.removeConnection(connection),
       closed: (connection) => this.emit("disconnection", connection),
-    });
+      everyNode: (command, selector, message) => this.rpc.everyNode(`api.connections.${command}Where`, [selector, message]),
+    }, options.defaultMiddlewarePriority);
     this.frames = new FrameHandler({
       actions: this.actions,
       chat: this.chatRoom,
@@ -177,7 +182,7 @@ export class Runtime extends EventEmitter {
     if (this.#mounted?.server === server) return;
     if (this.#mounted) throw new Error("actionhero-ws: already attached to another server; create one actionheroWs() per server");
     this.#mounted = mountSocketServer(server, this.options, this.logger, this.counters, {
-      connected: (connection) => this.connections.open(connection),
+      connected: (connection, request) => this.connections.open(connection, request),
       data: (connection, data) => void this.frames.handle(connection, data),
       invalidFrame: (connection) => this.frames.undecodable(connection),
       isClosing: () => this.#closing,

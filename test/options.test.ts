@@ -179,9 +179,11 @@ describe("options", function () {
           outboundBufferBytes: 1024 * 1024,
           pendingHandshakesPerIp: 100,
           pendingHandshakes: 2000,
+          framesWhileOpening: 32,
         },
         logger: undefined,
         metrics: undefined,
+        handshake: [],
         maxFileBytes: 10 * 1024 * 1024,
         closeTimeoutMs: 10_000,
         // redisCommandTimeoutMs minus the 500 ms margin (README, "Running several nodes").

@@ -1,6 +1,9 @@
 // The actionhero-ws example chat page. Plain browser JavaScript, no build step.
 //
-// It loads the generated client from the actionhero-ws middleware, connects, joins
+// It asks GET /session who is signed in. Signed out, it shows the sign-in form (POST
+// /login {name}, then a reload). Signed in, it loads the generated client from the
+// actionhero-ws middleware, connects (the server reads the session at the socket's
+// handshake and refuses sockets without one), joins
 // `defaultRoom`, and then talks to the server only through the client's API:
 //   client.connect() / action(name, params) / say(room, message) / roomAdd(room) /
 //   roomLeave(room) and the events welcome, say, connected, disconnected, reconnecting,
@@ -12,8 +15,12 @@
 // Everything that came over the wire is put in the page with textContent, never innerHTML:
 // a message like <img src=x onerror=alert(1)> is shown as that text.
 //
+// Names: the server puts the sender's name on every message ({name, text}) and on join/leave
+// announcements; "Sign out" (POST /logout) ends every socket of this browser's session.
+//
 // For tests: window.chatClient is the client, window.chatReady a Promise that settles after
-// the first connect and join, and <body data-ready="true"> is set at the same moment.
+// the first connect and join, and <body data-ready="true"> is set at the same moment;
+// <body data-view> is "signin" or "chat".
 
 (function () {
   "use strict";
@@ -55,6 +62,12 @@
     composer: $("composer"),
     input: $("message-input"),
     send: $("send"),
+    myName: $("my-name"),
+    signout: $("signout"),
+    signinForm: $("signin-form"),
+    signinName: $("signin-name"),
+    signinSubmit: $("signin-submit"),
+    signinError: $("signin-error"),
   };
 
   function make(tag, className, text) {
@@ -101,6 +114,11 @@
     } catch (e) {
       return String(value);
     }
+  }
+
+  // A user's message as the server relays it: {name, text}.
+  function isNamed(message) {
+    return message !== null && typeof message === "object" && "text" in message && (typeof message.name === "string" || message.name === null);
   }
 
   function isJoinLeave(message) {
@@ -198,7 +216,7 @@
     if (entry.announcement) li.classList.add("event");
     li.style.setProperty("--hue", String(hueOf(entry.from)));
 
-    var from = make("span", "from", entry.from === "0" ? "server" : shortId(entry.from));
+    var from = make("span", "from", entry.from === "0" ? "server" : entry.name || shortId(entry.from));
     from.title = entry.from === "0" ? "sent by the server" : entry.from;
 
     var when = formatTime(entry.sentAt);
@@ -216,9 +234,10 @@
     var message = frame.message;
     if (typeof message === "string") return message;
     if (isJoinLeave(message)) {
-      var who = client && message.id === client.id ? "you" : shortId(message.id);
+      var who = client && message.id === client.id ? "you" : message.name || shortId(message.id);
       return who + (message.event === "join" ? " joined " : " left ") + frame.room;
     }
+    if (isNamed(message)) return typeof message.text === "string" ? message.text : safeJson(message.text);
     if (message !== null && typeof message === "object") return safeJson(message);
     return String(message);
   }
@@ -263,6 +282,7 @@
       kind: "message",
       room: frame.room,
       from: from,
+      name: from !== "0" && isNamed(frame.message) ? frame.message.name : null,
       sentAt: frame.sentAt,
       text: messageText(frame),
       mine: !!client && from === String(client.id),
@@ -620,6 +640,10 @@
     client.on("disconnected", function () {
       renderState();
       renderRoomButtons();
+      // Signed out (here or in another tab)? The server ended our sockets: say so.
+      whoAmI().then(function (user) {
+        if (!user) showSignIn("You are signed out.");
+      }, function () {});
     });
     client.on("reconnecting", function () {
       renderState();
@@ -634,6 +658,11 @@
     });
     client.on("timeout", renderState);
     client.on("error", function (err) {
+      if (err && err.refused) {
+        // The server refused the socket: this browser's session has ended.
+        showSignIn("Your session has ended: sign in again.");
+        return;
+      }
       console.warn("actionhero-ws client error:", err);
       renderState();
     });
@@ -656,11 +685,77 @@
     return client.connect().then(afterConnect, connectFailed);
   }
 
-  var ready = loadClientScript()
-    .then(start)
-    .then(function () {
-      dom.body.dataset.ready = "true";
-    });
+  // ---------------------------------------------------------------------------------------
+  // Signing in and out
+
+  function whoAmI() {
+    return fetch("/session", { credentials: "same-origin", cache: "no-store" })
+      .then(function (res) {
+        return res.json();
+      })
+      .then(function (body) {
+        return body && typeof body.user === "string" ? body.user : null;
+      });
+  }
+
+  function showSignIn(message) {
+    dom.body.dataset.view = "signin";
+    dom.signinError.textContent = message || "";
+    dom.signinSubmit.disabled = false;
+    dom.signinName.focus();
+  }
+
+  dom.signinForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    dom.signinSubmit.disabled = true;
+    dom.signinError.textContent = "";
+    fetch("/login", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ name: dom.signinName.value }),
+    })
+      .then(function (res) {
+        return res.json().then(function (body) {
+          if (!res.ok) throw new Error(body && body.error ? body.error : "sign-in failed (" + res.status + ")");
+          // A fresh page: its socket's handshake carries the new session.
+          window.location.reload();
+        });
+      })
+      .catch(function (err) {
+        dom.signinError.textContent = err.message || String(err);
+        dom.signinSubmit.disabled = false;
+      });
+  });
+
+  dom.signout.addEventListener("click", function () {
+    dom.signout.disabled = true;
+    fetch("/logout", { method: "POST", credentials: "same-origin" }).then(
+      function () {
+        window.location.reload();
+      },
+      function (err) {
+        dom.signout.disabled = false;
+        notice("Could not sign out: " + (err.message || String(err)), "error");
+      },
+    );
+  });
+
+  var ready = whoAmI().then(function (user) {
+    if (!user) {
+      showSignIn("");
+      // The page reloads once signed in; nothing more happens here.
+      return new Promise(function () {});
+    }
+    dom.body.dataset.view = "chat";
+    dom.myName.textContent = user;
+    dom.myName.title = user;
+    return loadClientScript()
+      .then(start)
+      .then(function () {
+        dom.body.dataset.ready = "true";
+      });
+  });
   ready.catch(function (err) {
     ui.loading = false;
     console.error(err);

@@ -1,5 +1,7 @@
 /** Actionhero-shaped action definitions. */
+import type { ServerResponse } from "node:http";
 import type { Connection } from "../connection/connection.js";
+import type { HandshakeRequest } from "../connection/connection-middleware.js";
 
 export type Params = Record<string, unknown>;
 
@@ -20,6 +22,11 @@ export interface HttpRequester {
   fingerprint: string;
   remoteIP: string;
   remotePort: number | string;
+  /**
+   * The HTTP request and response (Actionhero's `rawConnection`): what the app's Express
+   * middleware put on the request (`req.session`, `req.user`) is there for preProcessors.
+   */
+  rawConnection: { req: HandshakeRequest; res: ServerResponse };
 }
 
 export interface ActionData {

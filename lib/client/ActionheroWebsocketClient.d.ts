@@ -6,8 +6,9 @@
 export type MessageId = string | number;
 
 /** `disconnected` (initial, after disconnect() or a final close), `connecting`, `connected`,
- * `reconnecting` (Primus is retrying), `timeout` (connect timeout passed). */
-export type ClientState = "disconnected" | "connecting" | "connected" | "reconnecting" | "timeout";
+ * `reconnecting` (Primus is retrying), `timeout` (connect timeout passed), `refused` (a
+ * server connection middleware refused the connection: no reconnect until connect() again). */
+export type ClientState = "disconnected" | "connecting" | "connected" | "reconnecting" | "timeout" | "refused";
 
 /** An `error` value: a string from the server, the HTTP fallback's description of a
  * non-JSON reply, or whatever object an action threw. */
@@ -218,6 +219,8 @@ export interface ClientError extends Error {
   response?: ResponseFrame | ActionResponse;
   /** The room that could not be re-joined after a reconnect. */
   room?: string;
+  /** Set when the server refused the connection (`{context: "api", event: "refused"}`). */
+  refused?: boolean;
 }
 
 export interface ActionheroClientEvents {
@@ -231,7 +234,7 @@ export interface ActionheroClientEvents {
   disconnected: [];
   /** Connect timeout passed; state is "timeout". */
   timeout: [];
-  /** Primus errors and failed room re-joins. Never thrown when nobody listens. */
+  /** Primus errors, failed room re-joins, and a refusal by the server (`error.refused`, state "refused"). Never thrown when nobody listens. */
   error: [error: ClientError];
   /** Every incoming frame, before routing. */
   message: [frame: IncomingFrame];

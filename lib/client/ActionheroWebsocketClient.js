@@ -375,6 +375,19 @@ proto._onTimeout = function () {
   this._settleConnect(new Error('connection timed out'));
 };
 
+// The server's connection middleware refused us: {context: 'api', event: 'refused', error}.
+// The socket closes next; retrying would only be refused again, so stop here (state
+// 'refused') until the app calls connect() again, e.g. after signing in.
+proto._onRefused = function (frame) {
+  var err = new Error(frame.error ? errorMessage(frame.error) : 'connection refused');
+  err.response = frame;
+  err.refused = true;
+  this._settleConnect(err);
+  this._teardown();
+  this.state = 'refused';
+  this.emit('error', err);
+};
+
 // Primus 'end': closed for good (server close, retries exhausted, browser offline).
 proto._onEnd = function () {
   var wasDisconnected = this.state === 'disconnected';
@@ -706,6 +719,8 @@ proto.handleMessage = function (message) {
     this.emit('say', message);
   } else if (context === 'alert') {
     this.emit('alert', message);
+  } else if (context === 'api' && message.event === 'refused') {
+    this._onRefused(message);
   } else if (message.welcome && context === 'api') {
     this.welcomeMessage = message.welcome;
     this.emit('welcome', message);

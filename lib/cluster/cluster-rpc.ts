@@ -20,6 +20,8 @@ interface Pending {
 export class ClusterRpc {
   readonly #pending = new Map<string, Pending>();
   readonly #handlers = new Map<string, RpcHandler>();
+  /** Commands every node runs (no connectionId), e.g. destroying a user's connections. */
+  readonly #everyNodeHandlers = new Map<string, RpcHandler>();
 
   constructor(
     private readonly bus: MessageBus,
@@ -33,6 +35,22 @@ export class ClusterRpc {
   /** Registers an allowed method (e.g. `api.chatRoom.addMember`). */
   allow(method: string, handler: RpcHandler): void {
     this.#handlers.set(method, handler);
+  }
+
+  /** Registers a method every other node runs when `everyNode` sends it. */
+  allowEveryNode(method: string, handler: RpcHandler): void {
+    this.#everyNodeHandlers.set(method, handler);
+  }
+
+  /**
+   * Sends `method` to every other node (the caller acts on its own node itself). Nobody
+   * answers: how many nodes there are is not known. Rejects only when it cannot be published.
+   */
+  async everyNode(method: string, args: unknown[]): Promise<void> {
+    const message: RpcBusMessage = {
+      messageType: "do", serverToken: this.serverToken, serverId: this.nodeId, messageId: randomUUID(), method, args,
+    };
+    await this.bus.publish(message);
   }
 
   /**
@@ -77,6 +95,7 @@ export class ClusterRpc {
       else pending.resolve(message.response);
       return;
     }
+    if (message.connectionId === undefined) return this.#runEveryNode(message);
     if (typeof message.connectionId !== "string" || !this.hasConnection(message.connectionId)) return;
     const handler = this.#handlers.get(message.method);
     if (!handler || !Array.isArray(message.args)) {
@@ -93,6 +112,22 @@ export class ClusterRpc {
     }
     // the reply goes to the asking node's own channel
     await this.bus.publish(reply, message.serverId).catch((error: unknown) => this.logger.warn({ err: String(error) }, "actionhero-ws: could not answer cluster command"));
+  }
+
+  async #runEveryNode(message: RpcBusMessage): Promise<void> {
+    // The sender did its own part before publishing.
+    if (message.serverId === this.nodeId) return;
+    const handler = this.#everyNodeHandlers.get(message.method);
+    if (!handler || !Array.isArray(message.args)) {
+      // Actionhero sends its own every-node commands this way: not ours to run.
+      this.logger.debug({ method: message.method, from: message.serverId }, "actionhero-ws: ignored an every-node cluster command not on the allowlist");
+      return;
+    }
+    try {
+      await handler(...message.args);
+    } catch (error) {
+      this.logger.warn({ method: message.method, from: message.serverId, err: String(error) }, "actionhero-ws: an every-node cluster command failed");
+    }
   }
 
   /** Rejects everything still waiting (on close). */

@@ -33,6 +33,8 @@ export interface CloseReason {
   /** A short stable word clients can compare ("rate limited"). */
   reason: string;
   message: string;
+  /** false: the client was already told why in a frame of its own (a `refused` frame), so no close notice is sent. */
+  notice?: false;
 }
 
 /** The reasons of the closes the server starts by itself (rate limits add their own, lib/protocol). */
@@ -107,6 +109,8 @@ export class Connection {
   totalActions = 0;
   pendingActions = 0;
   destroyed = false;
+  /** True while connection middleware's `create` runs: the welcome is not sent yet and frames wait. */
+  opening = false;
   readonly #transport: ConnectionTransport;
   /** Runs once when the connection goes away (set by the ConnectionRegistry that opened it). */
   cleanupHook?: (connection: Connection) => Promise<void>;

@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
 import type { ActionRegistry } from "../actions/action-registry.js";
 import type { HttpRequester, Params } from "../actions/action.js";
+import type { HandshakeRequest } from "../connection/connection-middleware.js";
 import { processAction, type ActionOutcomeKind, type ProcessorState } from "../actions/action-processor.js";
 import { inspectClientValue, maxFrameDepth, nullPrototypeCopy } from "../protocol/frame-checks.js";
 import { unencodableResponse } from "../protocol/replies.js";
@@ -119,6 +120,7 @@ export async function handleApiRequest(
     fingerprint,
     remoteIP: req.socket.remoteAddress ?? "",
     remotePort: req.socket.remotePort ?? 0,
+    rawConnection: { req: req as HandshakeRequest, res },
   };
   deps.processor.begin();
   try {

@@ -9,7 +9,7 @@ import { runActionThen, type ProcessorState } from "../actions/action-processor.
 import { chatErrors, type ChatRoom } from "../chat/chat-room.js";
 import type { Logger } from "../logger.js";
 import { readPublicFile } from "../files/static-file.js";
-import { actionReply, freshMessageId, invalidJsonReply, rateLimitedReply, unencodableReply, verbError, verbOk } from "./replies.js";
+import { actionReply, closeNotice, freshMessageId, invalidJsonReply, notOpenYet, rateLimitedReply, unencodableReply, verbError, verbOk } from "./replies.js";
 import { FrameError, asFrameObject, inspectClientValue, maxFrameDepth, messageIdOf, nullPrototypeCopy } from "./frame-checks.js";
 import { TokenBucket } from "./rate-limiter.js";
 import type { RuntimeCounters } from "../stats/counters.js";
@@ -24,7 +24,13 @@ export interface FrameHandlerDeps {
   settings: {
     publicDir: string;
     maxFileBytes: number;
-    limits: { messageIdLength: number; messagesPerSecond: number; messageBurst: number };
+    limits: {
+      messageIdLength: number;
+      messagesPerSecond: number;
+      messageBurst: number;
+      /** Frames a connection may send while its connection middleware runs; more are refused. */
+      framesWhileOpening: number;
+    };
   };
   /** Counts for stats() and metrics. */
   counters: RuntimeCounters;
@@ -36,6 +42,8 @@ export class FrameHandler {
   readonly #buckets = new WeakMap<Connection, TokenBucket>();
   /** Connections closed for flooding whose close is under way. */
   readonly #closingFlooders = new WeakSet<Connection>();
+  /** Frames that arrived before the welcome (connection middleware still running), in order. */
+  readonly #held = new WeakMap<Connection, unknown[]>();
 
   constructor(private readonly deps: FrameHandlerDeps) {}
 
@@ -50,6 +58,7 @@ export class FrameHandler {
     let messageId: MessageId | undefined;
     // Frames still arriving after a close (quit, flood, shutdown) are not run.
     if (connection.destroyed) return;
+    if (connection.opening) return this.#hold(connection, data);
     try {
       if (!this.#admit(connection, data)) return;
       const frame = asFrameObject(data);
@@ -71,6 +80,30 @@ export class FrameHandler {
     } catch (error) {
       this.#refuse(connection, data, messageId, error);
     }
+  }
+
+  /**
+   * Keeps a frame that arrived while the connection's `create` middleware runs: nothing of
+   * the client's runs before it is accepted. Over `framesWhileOpening` waiting, a frame is
+   * refused with an error instead; a refused connection's frames are dropped with it.
+   */
+  #hold(connection: Connection, data: unknown): void {
+    let held = this.#held.get(connection);
+    if (!held) this.#held.set(connection, (held = []));
+    if (held.length < this.deps.settings.limits.framesWhileOpening) {
+      held.push(data);
+      return;
+    }
+    const id = typeof data === "object" && data !== null ? messageIdOf(data as Record<string, unknown>, this.deps.settings.limits.messageIdLength).id : undefined;
+    this.#refuse(connection, data, id, new FrameError(notOpenYet(this.deps.settings.limits.framesWhileOpening)));
+  }
+
+  /** The connection was welcomed: the frames that waited run now, in the order they came. */
+  release(connection: Connection): void {
+    const held = this.#held.get(connection);
+    if (!held) return;
+    this.#held.delete(connection);
+    for (const data of held) void this.handle(connection, data);
   }
 
   /** The transport could not decode what the client sent (not JSON): counted and answered. */

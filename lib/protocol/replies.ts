@@ -113,3 +113,16 @@ export function closeNotice(close: CloseReason, reconnect: boolean): Record<stri
 export function resyncNotice(): Record<string, unknown> {
   return { context: "api", event: "resync", message: "the server lost its message bus for a moment: messages may have been missed" };
 }
+
+/** The error of a frame over the bound of those waiting for connection middleware. */
+export function notOpenYet(bound: number): string {
+  return `the connection is not open yet (its connection middleware is still running): at most ${bound} frames wait for the welcome`;
+}
+
+/**
+ * The one frame a connection refused by a connection middleware's `create` receives; the
+ * socket is then closed. The generated client does not reconnect after it.
+ */
+export function refusedNotice(error: unknown): Record<string, unknown> {
+  return { context: "api", event: "refused", error: error instanceof Error ? error.message : String(error) };
+}

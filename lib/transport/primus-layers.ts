@@ -1,7 +1,8 @@
 /**
  * The Primus layers in front of every handshake and polling request: the origin policy
  * (in place of Primus's CORS), the cap on pending polling handshakes, sessions bound to
- * their handshake's cookie, cookies (for the fingerprint), refusal while closing, and the report of polling bodies over `server.maxLength`.
+ * their handshake's cookie, cookies (for the fingerprint), the app's `handshake` Express
+ * middleware, refusal while closing, and the report of polling bodies over `server.maxLength`.
  */
 import type Primus from "primus";
 import cookieParser from "cookie-parser";
@@ -10,6 +11,7 @@ import type { Logger } from "../logger.js";
 import { originLayer } from "../http/origin-policy.js";
 import { engineOf, handshakeLimitLayer } from "../http/handshake-limit.js";
 import { sessionBindingLayer, sessionIdOf } from "../http/session-binding.js";
+import { handshakeLayer } from "../http/handshake-middleware.js";
 import { payloadLimitLayer } from "./socket-limits.js";
 
 export interface LayerHooks {
@@ -44,6 +46,11 @@ export function useLayers(primus: Primus, options: ResolvedOptions, logger: Logg
     logger,
   }), cors + 2);
   primus.use("cookies", cookieParser(options.secret) as unknown as Primus.Layer, primus.indexOfLayer("authorization"));
+  // After the cheap refusals (origin, handshake caps): the session store is read only for
+  // handshakes that may go on.
+  if (options.handshake.length > 0) {
+    primus.use("handshake", handshakeLayer(options.handshake, { trustProxy: options.trustProxy, logger }), primus.indexOfLayer("authorization"));
+  }
   primus.use("closing", (req, res, next) => {
     if (!hooks.isClosing()) return next();
     // Requests of an open polling session (`sid`) still pass: they fetch its last replies

@@ -20,10 +20,12 @@ import { sweeperFor } from "./outbound-sweeper.js";
 import { guardSocket, type SocketLimitHooks } from "./socket-limits.js";
 import { trimHandshakeRequest } from "./handshake-trim.js";
 import { useLeanSparks } from "./lean-spark.js";
+import { forgetHandshakeState } from "../http/handshake-middleware.js";
+import type { HandshakeRequest } from "../connection/connection-middleware.js";
 
 export interface SocketServerHooks {
-  /** A spark opened: register its Connection. */
-  connected(connection: Connection): void;
+  /** A spark opened: register its Connection (a promise while connection middleware runs). */
+  connected(connection: Connection, request: HandshakeRequest): void | Promise<void>;
   data(connection: Connection, data: unknown): void;
   /** The spark sent something that is not valid JSON. */
   invalidFrame(connection: Connection): void;
@@ -38,6 +40,11 @@ export interface MountedSocketServer {
 }
 
 type Listener = (...args: unknown[]) => void;
+
+function forgetHandshake(request: Primus.Spark["request"]): void {
+  forgetHandshakeState(request);
+  trimHandshakeRequest(request);
+}
 
 export function mountSocketServer(
   server: HttpServer | HttpsServer,
@@ -90,8 +97,6 @@ export function mountSocketServer(
       remotePort: spark.address.port,
       transport,
     });
-    // The fingerprint is read: the rest of the handshake's parsing only costs memory now.
-    trimHandshakeRequest(spark.request);
     const receive = (data: unknown) => hooks.data(connection, data);
     // Primus's own path (plugins, other parsers) and our fast path end in the same handler.
     spark.on("data", receive);
@@ -104,7 +109,12 @@ export function mountSocketServer(
     });
     spark.on("end", () => void connection.cleanup());
     guardSocket(spark, outbound, limitHooks, connection);
-    hooks.connected(connection);
+    const request = spark.request;
+    const opening = hooks.connected(connection, request as HandshakeRequest);
+    // The fingerprint and `create` middleware have read the handshake: the rest of its
+    // parsing (and what the handshake middleware hung on it) only costs memory now.
+    if (opening) void opening.then(() => forgetHandshake(request), () => forgetHandshake(request));
+    else forgetHandshake(request);
   });
 
   return {

@@ -128,7 +128,7 @@ export class SparkTransport implements ConnectionTransport {
    */
   end(reconnect: boolean, close: CloseReason): void {
     this.closeReason = close;
-    this.write(closeNotice(close, reconnect));
+    if (close.notice !== false) this.write(closeNotice(close, reconnect));
     this.spark.end(undefined, { reconnect });
   }
 

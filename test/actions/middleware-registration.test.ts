@@ -8,7 +8,8 @@ import { actionheroWs, type ActionDefinition, type ActionMiddleware, type HttpRe
 import { ActionRegistry } from "../../lib/actions/action-registry.js";
 import { runActionThen, type ActionOutcome, type ProcessorState } from "../../lib/actions/action-processor.js";
 
-const requester: HttpRequester = { id: "r1", type: "web", fingerprint: "f", remoteIP: "127.0.0.1", remotePort: 1 };
+// No HTTP request here: the registry never reads rawConnection.
+const requester = { id: "r1", type: "web", fingerprint: "f", remoteIP: "127.0.0.1", remotePort: 1 } as HttpRequester;
 const state: ProcessorState = { simultaneousActions: 5, shuttingDown: false, begin() {}, end() {} };
 const syncAction: ActionDefinition = { name: "syncAction", run: () => ({ sync: true }) };
 

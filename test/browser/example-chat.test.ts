@@ -15,6 +15,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { browserOrSkip, newContext, watchPage } from "../support/browser.js";
 import { ExampleServer } from "../support/browser-example-server.js";
 import {
+  DEFAULT_NAME,
   chatInfo,
   click,
   engineTransport,
@@ -32,6 +33,7 @@ import {
   type ShownMessage,
 } from "../support/browser-chat-page.js";
 import { takeScreenshots } from "../support/browser-screenshots.js";
+import { startRedisServer, type RedisServer } from "../support/redis-server.js";
 
 const SUITE = "browser tests of the example chat";
 
@@ -44,6 +46,17 @@ function token(): string {
   return Math.random().toString(36).slice(2, 8);
 }
 
+/** More browsers (contexts: own cookies, own session) of the current test. */
+const others: BrowserContext[] = [];
+
+/** Another browser for this test, closed after it; its page errors fail the test too. */
+async function anotherBrowser(): Promise<BrowserContext> {
+  const other = await newContext(browser!);
+  other.on("page", (page) => watchPage(page, problems));
+  others.push(other);
+  return other;
+}
+
 /** Fresh context per test; page errors are collected and fail the test. */
 function freshContextPerTest(): void {
   beforeEach(async function () {
@@ -53,6 +66,7 @@ function freshContextPerTest(): void {
   });
   afterEach(async function () {
     await context?.close();
+    for (const other of others.splice(0)) await other.close();
     const pageErrors = problems.filter((p) => p.startsWith("pageerror"));
     expect(pageErrors, "uncaught errors in the page").to.deep.equal([]);
   });
@@ -62,10 +76,10 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-function expectMessageFrom(message: ShownMessage, senderId: string, text: string): void {
+function expectMessageFrom(message: ShownMessage, senderId: string, text: string, name = DEFAULT_NAME): void {
   expect(message.text).to.equal(text);
   expect(message.fromId, `sender of "${text}"`).to.equal(senderId);
-  expect(message.from, `shown sender of "${text}"`).to.equal(senderId.slice(0, 8));
+  expect(message.from, `shown sender of "${text}"`).to.equal(name);
   expect(message.time, `time of "${text}"`).to.match(/^\d{1,2}:\d{2}:\d{2}( [AP]M)?$/);
   const sentAt = Date.parse(message.datetime);
   expect(Math.abs(Date.now() - sentAt), `datetime ${message.datetime} of "${text}"`).to.be.below(60_000);
@@ -96,9 +110,10 @@ describe(SUITE, function () {
     });
     freshContextPerTest();
 
-    it("(a) two pages chat in defaultRoom: both show every message, in order, with sender and time", async function () {
-      const alice = await openChat(context, server.url);
-      const bob = await openChat(context, server.url);
+    it("(a) two people chat in defaultRoom: both pages show every message, in order, with the sender's name and time", async function () {
+      const alice = await openChat(context, server.url, "", "alice");
+      // Another browser: its own session, its own name.
+      const bob = await openChat(await anotherBrowser(), server.url, "", "bob");
       const a = await chatInfo(alice);
       const b = await chatInfo(bob);
       expect(a.rooms).to.deep.equal(["defaultRoom"]);
@@ -125,10 +140,10 @@ describe(SUITE, function () {
       await waitForMessages(bob, `${t} burst`, 5);
 
       const expected = [
-        [a.id, turns[0][1]],
-        [b.id, turns[1][1]],
-        [a.id, turns[2][1]],
-        ...burst.map((text) => [a.id, text]),
+        [a.id, turns[0][1], "alice"],
+        [b.id, turns[1][1], "bob"],
+        [a.id, turns[2][1], "alice"],
+        ...burst.map((text) => [a.id, text, "alice"]),
       ];
       for (const [page, me] of [
         [alice, a.id],
@@ -137,14 +152,14 @@ describe(SUITE, function () {
         const shown = (await userMessages(page)).filter((m) => m.text.startsWith(t));
         expect(shown.map((m) => m.text)).to.deep.equal(expected.map(([, text]) => text));
         shown.forEach((m, i) => {
-          expectMessageFrom(m, expected[i][0], expected[i][1]);
+          expectMessageFrom(m, expected[i][0], expected[i][1], expected[i][2]);
           expect(m.room).to.equal("defaultRoom");
           expect(m.mine, `"${m.text}" marked as mine`).to.equal(expected[i][0] === me);
         });
       }
-      // The join announcement of the second page reached the first one.
+      // The join announcement of the second page reached the first one, with bob's name.
       const events = (await alice.$$eval("#messages li.message.event .text", (n) => n.map((e) => e.textContent))) as string[];
-      expect(events).to.include(`${b.id.slice(0, 8)} joined defaultRoom`);
+      expect(events).to.include("bob joined defaultRoom");
       // Both pages really run on a websocket.
       expect(await engineTransport(alice)).to.equal("websocket");
     });
@@ -402,8 +417,16 @@ describe(SUITE, function () {
       return started;
     }
 
-    before(function () {
+    // Restarts keep the pages signed in only where sessions outlive the process: Redis.
+    let redis: RedisServer | undefined;
+    const onRedis = (env: Record<string, string> = {}) => ({ REDIS_URL: redis!.url, ...env });
+
+    before(async function () {
       if (!browser) this.skip();
+      redis = await startRedisServer();
+    });
+    after(async function () {
+      await redis?.stop();
     });
     afterEach(async function () {
       for (const s of servers.splice(0)) await s.stop("SIGKILL");
@@ -411,8 +434,8 @@ describe(SUITE, function () {
     });
     freshContextPerTest();
 
-    it("(e) after a restart the page shows reconnecting, reconnects by itself and is back in its rooms", async function () {
-      server = await start();
+    it("(e) after a restart the page shows reconnecting, reconnects by itself (its session is in Redis) and is back in its rooms", async function () {
+      server = await start({ env: onRedis() });
       const alice = await openChat(context, server.url);
       const bob = await openChat(context, server.url);
       await joinRoom(alice, "anotherRoom");
@@ -435,7 +458,7 @@ describe(SUITE, function () {
       await sleep(1000);
       expect(await alice.getAttribute("#state", "data-state")).to.equal("reconnecting");
 
-      server = await start({ port });
+      server = await start({ port, env: onRedis() });
       await waitState(alice, "connected", 30_000);
       await waitState(bob, "connected", 30_000);
       expect(await alice.isHidden("#banner")).to.equal(true);
@@ -468,7 +491,7 @@ describe(SUITE, function () {
     });
 
     it("(f) with destroyClientsOnShutdown the page shows it was closed and does not retry", async function () {
-      server = await start({ env: { DESTROY_CLIENTS_ON_SHUTDOWN: "true" } });
+      server = await start({ env: onRedis({ DESTROY_CLIENTS_ON_SHUTDOWN: "true" }) });
       const page = await context.newPage();
       const socketRequests: string[] = [];
       page.on("request", (request) => {
@@ -495,7 +518,7 @@ describe(SUITE, function () {
       expect(await page.isDisabled("#message-input")).to.equal(true);
 
       // A server is back on the same port, but the page does not come back by itself.
-      server = await start({ port, env: { DESTROY_CLIENTS_ON_SHUTDOWN: "true" } });
+      server = await start({ port, env: onRedis({ DESTROY_CLIENTS_ON_SHUTDOWN: "true" }) });
       const requestsAtClose = socketRequests.length;
       await sleep(4000); // Primus' first retries come after ~0.5-2 s
       expect(socketRequests.slice(requestsAtClose), "socket requests after the server closed the page").to.deep.equal([]);
@@ -535,7 +558,7 @@ describe(SUITE, function () {
       const dir = await mkdtemp(join(tmpdir(), "actionhero-ws-screens-"));
       try {
         const files = await takeScreenshots(browser!, dir);
-        for (const file of [files.connected, files.reconnecting]) {
+        for (const file of [files.signin, files.connected, files.reconnecting]) {
           const png = await readFile(file);
           expect(png.subarray(1, 4).toString("latin1")).to.equal("PNG");
           expect([png.readUInt32BE(16), png.readUInt32BE(20)]).to.deep.equal([1000, 700]);

@@ -19,7 +19,7 @@ if (!chromiumPath) {
 const browser = await launchChromium(chromiumPath);
 try {
   const files = await takeScreenshots(browser, outDir);
-  console.log(`wrote ${files.connected}\nwrote ${files.reconnecting}`);
+  console.log(`wrote ${files.signin}\nwrote ${files.connected}\nwrote ${files.reconnecting}`);
 } finally {
   await browser.close();
 }

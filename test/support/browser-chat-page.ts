@@ -4,7 +4,7 @@ import type { BrowserContext, Page } from "playwright-core";
 export interface ShownMessage {
   /** data-from: the sender's connection id ("0" for the server). */
   fromId: string;
-  /** .from: what the page shows as sender (short id, or "server"). */
+  /** .from: what the page shows as sender (the sender's name, or "server"). */
   from: string;
   /** .time text and its datetime attribute. */
   time: string;
@@ -56,18 +56,39 @@ export async function describePage(page: Page): Promise<string> {
   return `${state}\n${(consoleLines.get(page) ?? []).join("\n")}`;
 }
 
-/** Opens the chat page and waits until it is connected and in defaultRoom. */
-export async function openChat(context: BrowserContext, url: string, query = ""): Promise<Page> {
+/** The name pages sign in with unless a test gives one (pages of one context share it). */
+export const DEFAULT_NAME = "tester";
+
+/**
+ * Opens the chat page, signs in with `name` if the page asks (a context signed in before
+ * goes straight to the chat), and waits until it is connected and in defaultRoom.
+ */
+export async function openChat(context: BrowserContext, url: string, query = "", name = DEFAULT_NAME): Promise<Page> {
   const page = await context.newPage();
   recordConsole(page);
   await page.goto(`${url}/${query}`);
-  await waitReady(page);
+  await waitReady(page, 20000, name);
   return page;
 }
 
-export async function waitReady(page: Page, timeout = 20000): Promise<void> {
+/** Waits for the page to show the sign-in form or the chat: "signin" or "chat". */
+export async function shownView(page: Page, timeout = 20000): Promise<string> {
+  await page.waitForSelector('body[data-view="signin"], body[data-view="chat"]', { state: "attached", timeout });
+  return (await page.getAttribute("body", "data-view")) ?? "";
+}
+
+/** Fills in the sign-in form and waits for the chat view the page reloads into. */
+export async function signIn(page: Page, name: string, timeout = 20000): Promise<void> {
+  await page.fill("#signin-name", name);
+  await click(page, "#signin-submit");
+  await page.waitForSelector('body[data-view="chat"]', { state: "attached", timeout });
+}
+
+/** Waits until the page is connected and ready, signing in with `name` first if it asks. */
+export async function waitReady(page: Page, timeout = 20000, name = DEFAULT_NAME): Promise<void> {
   recordConsole(page);
   try {
+    if ((await shownView(page, timeout)) === "signin") await signIn(page, name, timeout);
     await page.waitForSelector("body[data-ready=true]", { state: "attached", timeout });
     await waitState(page, "connected", timeout);
   } catch (error) {

@@ -17,6 +17,8 @@ export interface RawIoOptions {
   extraHeaders?: Record<string, string>;
   /** Keep every decoded frame (default true); false keeps only counts, for big floods. */
   keep?: boolean;
+  /** Resolve once socket.io is connected instead of at the welcome (connection middleware tests). */
+  noWelcome?: boolean;
 }
 
 export class RawIo {
@@ -74,8 +76,9 @@ export class RawIo {
     const client = new RawIo(socket, options.keep ?? true);
     const failed = new Promise<never>((_, reject) => socket.once("connect_error", (error: Error) => reject(error)));
     failed.catch(() => undefined);
+    const connected = new Promise<void>((resolve) => socket.once("connect", () => resolve()));
     try {
-      await Promise.race([client.next((f) => typeof f.welcome === "string", 5000), failed]);
+      await Promise.race([options.noWelcome ? connected : client.next((f) => typeof f.welcome === "string", 5000), failed]);
     } catch (error) {
       socket.disconnect();
       throw error;
@@ -257,8 +260,9 @@ export class RawEngineWs {
     });
   }
 
-  static open(port: number): Promise<RawEngineWs> {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/primus/?EIO=4&transport=websocket`);
+  /** Opens and waits for the welcome; `noWelcome`: only until socket.io acknowledged the CONNECT. */
+  static open(port: number, options: { headers?: Record<string, string>; noWelcome?: boolean } = {}): Promise<RawEngineWs> {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/primus/?EIO=4&transport=websocket`, { headers: options.headers });
     const client = new RawEngineWs(ws);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("no welcome within 5000 ms")), 5000);
@@ -266,7 +270,12 @@ export class RawEngineWs {
       ws.on("message", (data) => {
         const text = data.toString();
         if (text.startsWith("0{")) ws.send("40");
-        if (client.frames.some((f) => typeof f.welcome === "string")) {
+        // socket.io drops what arrives before it acknowledged the CONNECT.
+        if (options.noWelcome && text.startsWith("40")) {
+          clearTimeout(timer);
+          resolve(client);
+        }
+        if (!options.noWelcome && client.frames.some((f) => typeof f.welcome === "string")) {
           clearTimeout(timer);
           resolve(client);
         }
