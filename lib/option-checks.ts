@@ -1,5 +1,5 @@
 /** The option schema: a check and its description per key, and the pass that applies it. */
-import type { ActionheroWsOptions, LimitOptions, PrimusServerOptions } from "./options.js";
+import type { ActionheroWsOptions, LimitOptions, PrimusServerOptions } from "./option-types.js";
 import type { MetricsOptions } from "./stats/prometheus-metrics.js";
 
 export type Check = (value: unknown) => boolean;

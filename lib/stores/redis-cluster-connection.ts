@@ -13,34 +13,13 @@
 import { EventEmitter } from "node:events";
 import { createCluster, TimeoutError, type RedisClusterOptions } from "redis";
 import { isConnectionError, reasonOf, RedisUnavailableError } from "./redis-errors.js";
-import { emitErrorSafely, type NodeRedisClient, type RedisConnectionOptions } from "./redis-connection.js";
-
-export type NodeRedisCluster = ReturnType<typeof createCluster>;
-
-/** `redis: { cluster: {...} }`: node-redis cluster options (`rootNodes` at least). */
-export interface RedisClusterOption {
-  cluster: RedisClusterOptions;
-}
-
-/** Any node-redis v6 cluster client (structural, as NodeRedisClientLike). */
-export interface NodeRedisClusterLike {
-  readonly isOpen: boolean;
-  readonly isReady: boolean;
-  connect(): Promise<unknown>;
-  getMasters(): unknown;
-  sSubscribe(...args: never[]): unknown;
-  on(event: "error", listener: (error: Error) => void): unknown;
-}
+import { emitErrorSafely } from "./redis-errors.js";
+import type { NodeRedisClient, NodeRedisCluster, NodeRedisClusterLike, RedisClusterOption, RedisConnectionOptions } from "./redis-option.js";
+export { isClusterOption } from "./redis-option.js";
+export type { NodeRedisCluster, NodeRedisClusterLike, RedisClusterOption } from "./redis-option.js";
 
 const TOPOLOGY_REFRESH_MS = 1_000;
 const MIN_REDIS_MAJOR = 7;
-
-export function isClusterOption(value: unknown): value is RedisClusterOption | NodeRedisClusterLike {
-  if (value === null || typeof value !== "object") return false;
-  const candidate = value as Partial<Record<"cluster" | "sSubscribe" | "getMasters", unknown>>;
-  return (typeof candidate.cluster === "object" && candidate.cluster !== null) ||
-    (typeof candidate.sSubscribe === "function" && typeof candidate.getMasters === "function");
-}
 
 export class RedisClusterConnection extends EventEmitter {
   readonly where: string;

@@ -17,41 +17,12 @@ import {
   RedisUnavailableError,
 } from "./redis-errors.js";
 
-import { isClusterOption, type NodeRedisClusterLike, type RedisClusterOption } from "./redis-cluster-connection.js";
+import { isClusterOption, type NodeRedisClient, type NodeRedisClientLike, type RedisConnectionOptions, type RedisOption } from "./redis-option.js";
+import { emitErrorSafely } from "./redis-errors.js";
+export type { NodeRedisClient, NodeRedisClientLike, RedisConnectionOptions, RedisOption } from "./redis-option.js";
+export { emitErrorSafely };
 
 export { RedisUnavailableError } from "./redis-errors.js";
-
-/** The client type we program against (replies in node-redis' default type mapping). */
-export type NodeRedisClient = ReturnType<typeof createClient>;
-
-/**
- * Any node-redis v6 client instance, whatever its modules, RESP version or type mapping.
- * Structural on purpose: node-redis' generic client types are invariant, so no single
- * nominal type accepts every `createClient()` result.
- */
-export interface NodeRedisClientLike {
-  readonly isOpen: boolean;
-  readonly isReady: boolean;
-  connect(): Promise<unknown>;
-  duplicate(overrides?: Partial<RedisClientOptions>): unknown;
-  on(event: "error", listener: (error: Error) => void): unknown;
-  off(event: "error", listener: (error: Error) => void): unknown;
-}
-
-/**
- * The `redis` option: a URL, node-redis client options, or a client the user owns; for
- * Redis Cluster `{ cluster: <node-redis cluster options> }` or a cluster client.
- */
-export type RedisOption = string | RedisClientOptions | NodeRedisClientLike | RedisClusterOption | NodeRedisClusterLike;
-
-export interface RedisConnectionOptions {
-  /** `start()` rejects when the client is not ready within this time (option `redisStartTimeoutMs`). */
-  startTimeoutMs: number;
-  /** A command rejects when Redis has not answered within this time (option `redisCommandTimeoutMs`). */
-  commandTimeoutMs: number;
-  /** Where errors go when no `error` listener is attached. Default `console.warn`. */
-  log?: (message: string) => void;
-}
 
 type State = "idle" | "starting" | "up" | "down" | "failed" | "closed";
 
@@ -264,19 +235,6 @@ export class RedisConnection extends EventEmitter {
   #emitError(error: Error): void {
     const wrapped = new Error(`actionhero-ws: Redis error at ${this.where} (${reasonOf(error)})`, { cause: error });
     emitErrorSafely(this, wrapped, this.#options.log);
-  }
-}
-
-/**
- * Emits `error` on a store/bus when someone listens and logs otherwise: an EventEmitter
- * throws on an unheard `error`, which would turn a Redis hiccup into a crash.
- */
-export function emitErrorSafely(emitter: EventEmitter, error: Error, log?: (message: string) => void): void {
-  if (emitter.listenerCount("error") > 0) {
-    emitter.emit("error", error);
-  } else {
-    const message = error.message.startsWith("actionhero-ws:") ? error.message : `actionhero-ws: ${error.message}`;
-    (log ?? ((text: string) => console.warn(text)))(message);
   }
 }
 

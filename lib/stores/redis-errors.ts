@@ -3,6 +3,7 @@
  * node-redis errors mean "unreachable" (as opposed to an error reply or a bug), a short
  * cause for messages, and the server address with credentials removed.
  */
+import type { EventEmitter } from "node:events";
 import {
   ClientClosedError,
   ClientOfflineError,
@@ -70,4 +71,17 @@ export function reasonOf(error: unknown): string {
   const inner = (error as { errors?: unknown }).errors;
   if (Array.isArray(inner) && inner.length > 0) return reasonOf(inner[0]);
   return error.name;
+}
+
+/**
+ * Emits `error` on a store/bus when someone listens and logs otherwise: an EventEmitter
+ * throws on an unheard `error`, which would turn a Redis hiccup into a crash.
+ */
+export function emitErrorSafely(emitter: EventEmitter, error: Error, log?: (message: string) => void): void {
+  if (emitter.listenerCount("error") > 0) {
+    emitter.emit("error", error);
+  } else {
+    const message = error.message.startsWith("actionhero-ws:") ? error.message : `actionhero-ws: ${error.message}`;
+    (log ?? ((text: string) => console.warn(text)))(message);
+  }
 }
