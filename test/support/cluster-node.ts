@@ -5,7 +5,8 @@
  *   CLUSTER_REDIS=redis://127.0.0.1:6390 CLUSTER_PREFIX=p: CLUSTER_NODE_ID=node-a \
  *     node dist/test/support/cluster-node.js
  *
- * Optional: CLUSTER_HEARTBEAT_MS, CLUSTER_NODE_TTL_MS, CLUSTER_RPC_TIMEOUT_MS.
+ * Optional: CLUSTER_HEARTBEAT_MS, CLUSTER_NODE_TTL_MS, CLUSTER_RPC_TIMEOUT_MS, and
+ * CLUSTER_PUBLIC_DIR (write and serve the generated client from there).
  *
  * Prints one JSON line `{"url","id","pid"}` on stdout once ready (or `{"error"}` and exits
  * 1), and exits 0 after a graceful close on SIGTERM.
@@ -14,7 +15,9 @@
  *   addMember {connectionId, room} | removeMember {connectionId, room} |
  *   roomStatus {room} | broadcast {room, message} | add {room} | destroy {room}
  * answer `{ok: true, result}` or `{ok: false, error}`; GET /debug/state answers this
- * node's connections with their rooms, and the ids whose leave it announced.
+ * node's connections with their rooms, the ids whose leave it announced, and how many
+ * polling requests named a session this node does not hold (`unknownSessions`: behind a
+ * balancer, a request that reached the wrong process).
  *
  * Chat middleware installed: `leave` broadcasts `I have left the room: <id>` from "0"
  * (for live and swept members alike), and `join` refuses rooms starting with `closed-`.
@@ -48,8 +51,8 @@ async function main(): Promise<void> {
     rpcTimeout: envInt("CLUSTER_RPC_TIMEOUT_MS"),
     redisStartTimeoutMs: 5000,
     actions: allTestActions,
-    publicDir: fixturesPublic,
-    clientJsName: null,
+    publicDir: process.env.CLUSTER_PUBLIC_DIR || fixturesPublic,
+    ...(process.env.CLUSTER_PUBLIC_DIR ? {} : { clientJsName: null }),
     startingChatRooms: { defaultRoom: {}, otherRoom: {} },
   });
   ws.on("error", (error) => process.stderr.write(`ws error: ${error.message}\n`));
@@ -98,6 +101,7 @@ async function main(): Promise<void> {
       id: ws.id,
       connections: [...ws.connections.values()].map((c) => ({ id: c.id, rooms: c.rooms })),
       announced,
+      unknownSessions,
       stats: ws.stats(),
     });
   });
@@ -107,6 +111,11 @@ async function main(): Promise<void> {
     s.once("error", reject);
   });
   ws.attach(server);
+  let unknownSessions = 0;
+  const engine = (ws.primus!.transformer.service as { engine: { on(event: string, fn: (error: { code?: number }) => void): void } }).engine;
+  engine.on("connection_error", (error) => {
+    if (error.code === 1) unknownSessions++; // engine.io: "Session ID unknown"
+  });
   try {
     await ws.ready();
   } catch (error) {

@@ -16,12 +16,15 @@ export interface ClusterNodeOptions {
   heartbeatMs?: number;
   nodeTtlMs?: number;
   rpcTimeoutMs?: number;
+  /** Write and serve the generated client from this folder. */
+  publicDir?: string;
 }
 
 export interface DebugState {
   id: string;
   connections: Array<{ id: string; rooms: string[] }>;
   announced: Array<{ id: string; room: string; local: boolean }>;
+  unknownSessions: number;
 }
 
 export class ClusterNode {
@@ -57,6 +60,7 @@ export class ClusterNode {
       CLUSTER_HEARTBEAT_MS: options.heartbeatMs?.toString() ?? "",
       CLUSTER_NODE_TTL_MS: options.nodeTtlMs?.toString() ?? "",
       CLUSTER_RPC_TIMEOUT_MS: options.rpcTimeoutMs?.toString() ?? "",
+      CLUSTER_PUBLIC_DIR: options.publicDir ?? "",
     };
     const child = spawn(process.execPath, [ENTRY], { env, stdio: ["ignore", "pipe", "pipe"] });
     const node = new ClusterNode(child, options.id);
