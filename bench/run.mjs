@@ -74,6 +74,14 @@ const targets = {
   "ours-say": { servers: [script("ours.mjs")], env: { SAY_MIDDLEWARE: "1" }, dialect: "primus-sio", label: "actionhero-ws + say middleware" },
   "socketio-polling": { servers: [script("socketio.mjs")], dialect: "sio", transport: "polling", label: "socket.io 4.8, long-polling" },
   "ours-polling": { servers: [script("ours.mjs")], dialect: "primus-sio", transport: "polling", label: "actionhero-ws, long-polling" },
+  // Several cores: the runners are not pinned (their workers use both cores; the load
+  // generator shares one), and their CPU is the primary's plus every worker's.
+  ...Object.fromEntries([1, 2].flatMap((n) => [
+    [`ours-cluster${n}`, { servers: [script("ours-cluster.mjs")], redis: true, unpinned: true, env: { WORKERS: String(n) }, dialect: "primus-sio", label: `actionhero-ws runCluster, ${n} worker${n > 1 ? "s" : ""}` }],
+    [`socketio-cluster${n}`, { servers: [script("socketio-cluster.mjs")], unpinned: true, env: { WORKERS: String(n) }, dialect: "sio", label: `socket.io, ${n} worker${n > 1 ? "s" : ""} (@socket.io/sticky + cluster-adapter)` }],
+  ])),
+  "ours-cluster2-polling": { servers: [script("ours-cluster.mjs")], redis: true, unpinned: true, env: { WORKERS: "2" }, dialect: "primus-sio", transport: "polling", label: "actionhero-ws runCluster, 2 workers, long-polling" },
+  "socketio-cluster2-polling": { servers: [script("socketio-cluster.mjs")], unpinned: true, env: { WORKERS: "2" }, dialect: "sio", transport: "polling", label: "socket.io, 2 workers (@socket.io/sticky), long-polling" },
 };
 const baseDist = args.get("base");
 if (baseDist && baseDist !== true) {
@@ -91,6 +99,10 @@ const phases = [
     .map((target) => ({ workload: "fanout", target })),
   ...["ws", "socketio", "actionhero", "ours", "ours-json"].map((target) => ({ workload: "reqres", target })),
   ...["ws", "socketio", "actionhero", "ours"].map((target) => ({ workload: "connections", target })),
+  // 1 vs 2 workers, ours and socket.io's runner; the polling phases show what the sticky primary costs
+  ...["ours-cluster1", "ours-cluster2", "socketio-cluster1", "socketio-cluster2", "ours-cluster2-polling", "socketio-cluster2-polling"]
+    .map((target) => ({ workload: "fanout", target })),
+  ...["ours-cluster1", "ours-cluster2", "socketio-cluster1", "socketio-cluster2"].map((target) => ({ workload: "reqres", target })),
   { workload: "fanout", target: "ours", versus: "socketio" },
   { workload: "fanout", target: "ours-2node", versus: "socketio-redis" },
   { workload: "reqres", target: "ours", versus: "socketio" },
@@ -119,7 +131,7 @@ async function runPhase(phase, redis) {
       for (const file of target.servers) {
         const port = await freePort();
         servers.push(await startNode(file, {
-          core: SERVER_CORE,
+          core: target.unpinned ? undefined : SERVER_CORE,
           // BENCH_CPU_PROF=<dir>: a V8 CPU profile of every server process (written at exit).
           // BENCH_NODE_ARGS="--trace-gc …": extra node flags for the server processes.
           nodeArgs: [
@@ -150,10 +162,11 @@ async function runPhase(phase, redis) {
       })),
     };
 
-    const pidsOf = (side) => side.servers.map((s) => s.pid);
+    // a runner reports its primary's and workers' pids
+    const pidsOf = (side) => side.servers.flatMap((s) => s.info.pids ?? [s.pid]);
+    const primaryCpuOf = (side) => side.servers.reduce((sum, s) => sum + (s.info.primaryPid ? cpuMicros(s.info.primaryPid) : 0), 0);
     const cpuOf = (side) => pidsOf(side).reduce((sum, pid) => sum + cpuMicros(pid), 0);
     const rssOf = (side) => pidsOf(side).reduce((sum, pid) => sum + rssKiB(pid), 0);
-    const allServers = sides.flatMap((side) => side.servers);
     const readings = [];
     loadgen.on("message", async (message) => {
       if (message?.type !== "mark") return;
@@ -163,8 +176,8 @@ async function runPhase(phase, redis) {
         if (message.name === "connected") await sleep(1000);
         heap = (await Promise.all(side.servers.map((s) => ask(s, { type: "gc" }, "gc-done")))).reduce((sum, r) => sum + r.memory.heapUsed, 0);
       }
-      const bench = allServers.reduce((sum, s) => sum + cpuMicros(s.pid), 0) + cpuMicros(loadgen.pid) + (sideTargets.some((t) => t.redis) ? cpuMicros(redis.pid) : 0);
-      readings.push({ name: message.name, side: message.side ?? 0, cpu: cpuOf(side), rss: rssOf(side), heap, at: performance.now(), outside: machineBusyMicros() - bench });
+      const bench = sides.reduce((sum, side) => sum + cpuOf(side), 0) + cpuMicros(loadgen.pid) + (sideTargets.some((t) => t.redis) ? cpuMicros(redis.pid) : 0);
+      readings.push({ name: message.name, side: message.side ?? 0, cpu: cpuOf(side), primaryCpu: primaryCpuOf(side), rss: rssOf(side), heap, at: performance.now(), outside: machineBusyMicros() - bench });
       loadgen.send({ type: "ack", name: message.name });
     });
     const reply = await ask(loadgen, { type: "job", job }, "result", sizes.phaseTimeoutMs);
@@ -190,11 +203,13 @@ function measure(workload, result, readings) {
     };
   }
   let cpu = 0;
+  let primaryCpu = 0;
   let wallMs = 0;
   let outside = 0;
   for (let i = 0; i + 1 < readings.length; i += 2) {
     const [start, end] = [readings[i], readings[i + 1]];
     cpu += end.cpu - start.cpu;
+    primaryCpu += end.primaryCpu - start.primaryCpu;
     wallMs += end.at - start.at;
     outside += end.outside - start.outside;
   }
@@ -204,6 +219,8 @@ function measure(workload, result, readings) {
     p50: result.latencyMs.p50,
     p99: result.latencyMs.p99,
     cpuUsPer: cpu / count,
+    // a runner's primary (routing only), per delivery or op; 0 without one
+    primaryCpuUsPer: primaryCpu / count,
     serverCpuPct: (cpu / 1000 / wallMs) * 100,
     loadgenCpuPct: result.loadgenCpu * 100,
     incomplete: result.incomplete || (workload === "fanout" && result.deliveries < result.expected),
@@ -264,7 +281,7 @@ try {
 function describe(workload, m) {
   if (workload === "connections") return `${m.connectsPerSec.toFixed(0)} conn/s, RSS ${m.rssPerConnKiB.toFixed(1)} KiB/conn, JS heap ${m.heapPerConnKiB.toFixed(1)} KiB/conn, ${m.cpuPerConnectUs.toFixed(0)} µs CPU/connect`;
   const unit = workload === "fanout" ? "deliveries/s" : "ops/s";
-  return `${m.perSec.toFixed(0)} ${unit}, ${m.cpuUsPer.toFixed(2)} µs CPU each, p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms, server ${m.serverCpuPct.toFixed(0)}%, loadgen ${m.loadgenCpuPct.toFixed(0)}%, other jobs ${m.outsidePct.toFixed(0)}%${m.incomplete ? " INCOMPLETE" : ""}`;
+  return `${m.perSec.toFixed(0)} ${unit}, ${m.cpuUsPer.toFixed(2)} µs CPU each, p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms, server ${m.serverCpuPct.toFixed(0)}%, loadgen ${m.loadgenCpuPct.toFixed(0)}%, other jobs ${m.outsidePct.toFixed(0)}%${m.primaryCpuUsPer ? `, primary ${m.primaryCpuUsPer.toFixed(2)} µs each` : ""}${m.incomplete ? " INCOMPLETE" : ""}`;
 }
 
 function describePair(phase, m) {
