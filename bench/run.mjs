@@ -80,6 +80,14 @@ const targets = {
   // Real client libraries as load (loadgen/real-clients.mjs), not only the lite clients.
   "ours-real": { servers: [script("ours.mjs")], env: { CLIENT_JS: "1" }, dialect: "primus-real", label: "actionhero-ws, its generated client" },
   "socketio-real": { servers: [script("socketio.mjs")], dialect: "sio-real", label: "socket.io 4.8, socket.io-client" },
+  // Several cores: the runners are not pinned (their workers use both cores; the load
+  // generator shares one), and their CPU is the primary's plus every worker's.
+  ...Object.fromEntries([1, 2].flatMap((n) => [
+    [`ours-cluster${n}`, { servers: [script("ours-cluster.mjs")], redis: true, unpinned: true, env: { WORKERS: String(n) }, dialect: "primus-sio", label: `actionhero-ws runCluster, ${n} worker${n > 1 ? "s" : ""}` }],
+    [`socketio-cluster${n}`, { servers: [script("socketio-cluster.mjs")], unpinned: true, env: { WORKERS: String(n) }, dialect: "sio", label: `socket.io, ${n} worker${n > 1 ? "s" : ""} (@socket.io/sticky + cluster-adapter)` }],
+  ])),
+  "ours-cluster2-polling": { servers: [script("ours-cluster.mjs")], redis: true, unpinned: true, env: { WORKERS: "2" }, dialect: "primus-sio", transport: "polling", label: "actionhero-ws runCluster, 2 workers, long-polling" },
+  "socketio-cluster2-polling": { servers: [script("socketio-cluster.mjs")], unpinned: true, env: { WORKERS: "2" }, dialect: "sio", transport: "polling", label: "socket.io, 2 workers (@socket.io/sticky), long-polling" },
 };
 // Self-pairs calibrate the paired method: the same server on both sides must read 1.00x
 // (within ±3 %), or the method, not the servers, is what a ratio shows.
@@ -102,6 +110,10 @@ const phases = [
   ...["ws", "socketio", "actionhero", "ours", "ours-json"].map((target) => ({ workload: "reqres", target })),
   ...["ws", "socketio", "actionhero", "ours"].map((target) => ({ workload: "connections", target })),
   ...["ws", "socketio", "ours"].map((target) => ({ workload: "fanmany", target })),
+  // 1 vs 2 workers, ours and socket.io's runner; the polling phases show what the sticky primary costs
+  ...["ours-cluster1", "ours-cluster2", "socketio-cluster1", "socketio-cluster2", "ours-cluster2-polling", "socketio-cluster2-polling"]
+    .map((target) => ({ workload: "fanout", target })),
+  ...["ours-cluster1", "ours-cluster2", "socketio-cluster1", "socketio-cluster2"].map((target) => ({ workload: "reqres", target })),
   { workload: "fanout", target: "ours", versus: "socketio" },
   { workload: "fanmany", target: "ours", versus: "socketio" },
   ...["fanout", "reqres"].map((workload) => ({ workload, target: "ours-real", versus: "socketio-real" })),
@@ -141,7 +153,7 @@ async function runPhase(phase, redis) {
       for (const file of target.servers) {
         const port = await freePort();
         servers.push(await startNode(file, {
-          core: SERVER_CORE,
+          core: target.unpinned ? undefined : SERVER_CORE,
           // BENCH_CPU_PROF=<dir>: a V8 CPU profile of every server process (written at exit).
           // BENCH_NODE_ARGS="--trace-gc …": extra node flags for the server processes.
           nodeArgs: [
@@ -172,10 +184,11 @@ async function runPhase(phase, redis) {
       })),
     };
 
-    const pidsOf = (side) => side.servers.map((s) => s.pid);
+    // a runner reports its primary's and workers' pids
+    const pidsOf = (side) => side.servers.flatMap((s) => s.info.pids ?? [s.pid]);
+    const primaryCpuOf = (side) => side.servers.reduce((sum, s) => sum + (s.info.primaryPid ? cpuMicros(s.info.primaryPid) : 0), 0);
     const cpuOf = (side) => pidsOf(side).reduce((sum, pid) => sum + cpuMicros(pid), 0);
     const rssOf = (side) => pidsOf(side).reduce((sum, pid) => sum + rssKiB(pid), 0);
-    const allServers = sides.flatMap((side) => side.servers);
     const readings = [];
     loadgen.on("message", async (message) => {
       if (message?.type !== "mark") return;
@@ -186,9 +199,9 @@ async function runPhase(phase, redis) {
         heap = (await Promise.all(side.servers.map((s) => ask(s, { type: "gc" }, "gc-done")))).reduce((sum, r) => sum + r.memory.heapUsed, 0);
       }
       const loadgenCpu = cpuMicros(loadgen.pid);
-      const bench = allServers.reduce((sum, s) => sum + cpuMicros(s.pid), 0) + loadgenCpu + (sideTargets.some((t) => t.redis) ? cpuMicros(redis.pid) : 0);
+      const bench = sides.reduce((sum, side) => sum + cpuOf(side), 0) + loadgenCpu + (sideTargets.some((t) => t.redis) ? cpuMicros(redis.pid) : 0);
       const split = pidsOf(side).map(cpuSplitMicros).reduce((a, b) => ({ user: a.user + b.user, system: a.system + b.system }), { user: 0, system: 0 });
-      readings.push({ name: message.name, side: message.side ?? 0, cpu: cpuOf(side), ...split, loadgenCpu, rss: rssOf(side), heap, at: performance.now(), outside: machineBusyMicros() - bench });
+      readings.push({ name: message.name, side: message.side ?? 0, cpu: cpuOf(side), ...split, loadgenCpu, primaryCpu: primaryCpuOf(side), rss: rssOf(side), heap, at: performance.now(), outside: machineBusyMicros() - bench });
       loadgen.send({ type: "ack", name: message.name });
     });
     const reply = await ask(loadgen, { type: "job", job }, "result", sizes.phaseTimeoutMs);
@@ -217,6 +230,7 @@ function measure(workload, result, readings) {
   let cpu = 0;
   let user = 0;
   let system = 0;
+  let primaryCpu = 0;
   let wallMs = 0;
   let outside = 0;
   let loadgenMaxPct = 0;
@@ -225,6 +239,7 @@ function measure(workload, result, readings) {
     cpu += end.cpu - start.cpu;
     user += end.user - start.user;
     system += end.system - start.system;
+    primaryCpu += end.primaryCpu - start.primaryCpu;
     wallMs += end.at - start.at;
     outside += end.outside - start.outside;
     loadgenMaxPct = Math.max(loadgenMaxPct, ((end.loadgenCpu - start.loadgenCpu) / 1000 / (end.at - start.at)) * 100);
@@ -242,6 +257,8 @@ function measure(workload, result, readings) {
     sliceCpuUsPer: cpu / count,
     userUsPer: user / count,
     systemUsPer: system / count,
+    // a runner's primary (routing only), per delivery or op; 0 without one
+    primaryCpuUsPer: primaryCpu / count,
     serverCpuPct: (cpu / 1000 / wallMs) * 100,
     // Above ~85 % in any slice the load generator, not the server, set the pace.
     loadgenMaxSlicePct: loadgenMaxPct,

@@ -13,77 +13,19 @@
 // cookie is signed with a fixed example secret), DESTROY_CLIENTS_ON_SHUTDOWN=true (on
 // shutdown, tell the pages to stay closed instead of reconnecting).
 
-import { fileURLToPath } from "node:url";
-import express from "express";
-import { actionheroWs } from "actionhero-ws"; // this package, via its exports map
-
-import { randomNumber } from "./actions/randomNumber.js";
-import { status } from "./actions/status.js";
-import { roomsList } from "./actions/roomsList.js";
-import { addAuthMiddleware, createSession, signInRoutes } from "./auth.js";
+import { chatStore, createChatApp } from "./chat-app.js";
 
 const port = Number(process.env.PORT ?? 8080);
 const host = process.env.HOST || undefined;
 
-const app = express();
-
-const clusterNodes = (process.env.REDIS_CLUSTER_NODES ?? "").split(",").map((url) => url.trim()).filter(Boolean);
-const redis = clusterNodes.length > 0
-  ? { cluster: { rootNodes: clusterNodes.map((url) => ({ url })) } }
-  : process.env.REDIS_URL; // undefined -> embedded store
-
-// Sessions first: the sign-in routes, /api and the sockets' handshakes all read them.
-let sessions;
+let made;
 try {
-  sessions = await createSession({ redisUrl: process.env.REDIS_URL, secret: process.env.COOKIE_SECRET ?? "actionhero-ws example secret" });
+  made = await createChatApp();
 } catch (err) {
   console.error(`cannot open the session store: ${err.message}`);
   process.exit(1);
 }
-
-const ws = actionheroWs({
-  redis,
-  secret: process.env.COOKIE_SECRET, // undefined -> unsigned fingerprint cookie
-  // `status` and `roomsList` read live state from `ws`, which is being created right here,
-  // so they receive a function returning it (called when the action runs, not now).
-  // randomNumber answers signed-in callers only (the "signed in" action middleware).
-  actions: [{ ...randomNumber, middleware: ["signed in"] }, status(() => ws), roomsList(() => ws)],
-  startingChatRooms: { defaultRoom: {}, anotherRoom: {} },
-  destroyClientsOnShutdown: process.env.DESTROY_CLIENTS_ON_SHUTDOWN === "true",
-  // Run on every socket's handshake, so the connection middleware sees request.session.
-  handshake: [sessions.middleware],
-});
-
-// Who may connect, which actions need a user, and names on chat messages (example/auth.js).
-addAuthMiddleware(ws);
-
-app.use(sessions.middleware);
-// The middleware: fingerprint cookie, the generated client at
-// /public/javascript/ActionheroWebsocketClient.js (and .min.js), and actions at /api.
-app.use(ws);
-// GET /session, POST /login {name}, POST /logout (ends this browser's sockets on every node).
-app.use(signInRoutes(ws));
-
-// The chat page. Its Content-Security-Policy allows scripts and styles from this origin
-// only, so even a message that slipped into the DOM as HTML could not run script.
-const publicDir = fileURLToPath(new URL("./public/", import.meta.url));
-const csp = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self' http: https: ws: wss:",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-].join("; ");
-app.use(
-  express.static(publicDir, {
-    setHeaders: (res, file) => {
-      if (file.endsWith(".html")) res.setHeader("Content-Security-Policy", csp);
-    },
-  }),
-);
+const { app, ws, sessions } = made;
 
 const server = app.listen(port, host, (err) => {
   if (err) {
@@ -92,8 +34,7 @@ const server = app.listen(port, host, (err) => {
   }
   const { port: actualPort } = server.address();
   const shownHost = !host || host === "0.0.0.0" || host === "::" ? "localhost" : host;
-  const store = clusterNodes.length > 0 ? "redis cluster" : process.env.REDIS_URL ? "redis" : "embedded store";
-  console.log(`actionhero-ws example (${store}) listening on http://${shownHost}:${actualPort}/`);
+  console.log(`actionhero-ws example (${chatStore().label}) listening on http://${shownHost}:${actualPort}/`);
 });
 
 // Route WebSocket upgrades and long-polling requests of this server to the realtime layer.

@@ -76,6 +76,17 @@ export const limitKeys: Record<keyof LimitOptions, [Check, string]> = {
   framesWhileOpening: [isPositiveInt, "a positive integer"],
 };
 
+/** runCluster()'s options (lib/workers/run-cluster.ts), checked the same way. */
+export const runnerKeys: Record<string, [Check, string]> = {
+  app: [(v) => typeof v === "function", "a function returning { app, ws } (called in each worker)"],
+  port: [(v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) < 65536, "a port number (0 picks a free one)"],
+  host: [isString, "a host name or address"],
+  workers: [isPositiveInt, "a positive integer"],
+  startTimeoutMs: [isPositiveInt, "a positive integer (ms)"],
+  shutdownTimeoutMs: [isPositiveInt, "a positive integer (ms)"],
+  logger: topLevel.logger,
+};
+
 export function checkKeys(where: string, given: object, schema: Record<string, [Check, string]>): void {
   for (const [key, value] of Object.entries(given)) {
     const rule = schema[key];

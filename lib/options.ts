@@ -81,6 +81,22 @@ export const defaults = {
   chatDeadlineMarginMs: 500,
 } as const;
 
+/** Defaults of runCluster() (lib/workers/); `workers` is the machine's core count, read when it runs. */
+export const runnerDefaults = {
+  port: 8080,
+  // a worker's start includes Redis (redisStartTimeoutMs) and writing the client
+  startTimeoutMs: 30_000,
+  shutdownTimeoutMs: 10_000,
+  // the largest request head the primary reads to route a connection (Node's own maxHeaderSize)
+  maxHeadBytes: 16 * 1024,
+  // a request body the primary holds before handing the connection over (polling bodies are at most server.maxLength)
+  maxBodyBytes: 1024 * 1024,
+  headTimeoutMs: 10_000,
+  // a worker that dies sooner than this after starting is replaced after restartDelayMs, not at once
+  crashLoopMs: 5_000,
+  restartDelayMs: 1_000,
+} as const;
+
 function defaultNodeId(): string {
   return `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
 }

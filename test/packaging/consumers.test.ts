@@ -71,6 +71,15 @@ describe("the published package, as a user installs it", function () {
     expect(JSON.parse(result.stdout.trim().split("\n").pop()!)).to.deep.equal({ api: "world", socket: "world", sameModule: true });
   });
 
+  it("the actionhero-ws/cluster subpath loads from ESM and CommonJS (one module instance)", async () => {
+    const script = 'const esm = await import("actionhero-ws/cluster"); const { createRequire } = await import("node:module");'
+      + ' const cjs = createRequire(process.cwd() + "/x.cjs")("actionhero-ws/cluster");'
+      + ' console.log(JSON.stringify({ esm: typeof esm.runCluster, same: esm.runCluster === cjs.runCluster }));';
+    const result = await run(process.execPath, ["--input-type=module", "-e", script], app, 20_000);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(JSON.parse(result.stdout.trim())).to.deep.equal({ esm: "function", same: true });
+  });
+
   for (const config of ["tsconfig.node16.json", "tsconfig.bundler.json"]) {
     it(`TypeScript apps type-check against the installed package (${config}, skipLibCheck off)`, async () => {
       const result = await run(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", config], app, 90_000);

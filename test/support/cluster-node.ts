@@ -7,7 +7,9 @@
  *
  * CLUSTER_REDIS may list several URLs (comma-separated): a Redis Cluster's root nodes.
  * Optional: CLUSTER_HEARTBEAT_MS, CLUSTER_NODE_TTL_MS, CLUSTER_RPC_TIMEOUT_MS,
- * CLUSTER_CHANNEL_MODE (per-room | single), CLUSTER_LINGER_MS, CLUSTER_CHECK_MS.
+ * CLUSTER_CHANNEL_MODE (per-room | single), CLUSTER_LINGER_MS, CLUSTER_CHECK_MS, and
+ * CLUSTER_PUBLIC_DIR (write and serve the generated client from there).
+
  *
  * Prints one JSON line `{"url","id","pid"}` on stdout once ready (or `{"error"}` and exits
  * 1), and exits 0 after a graceful close on SIGTERM.
@@ -16,7 +18,9 @@
  *   addMember {connectionId, room} | removeMember {connectionId, room} |
  *   roomStatus {room} | broadcast {room, message} | add {room} | destroy {room}
  * answer `{ok: true, result}` or `{ok: false, error}`; GET /debug/state answers this
- * node's connections with their rooms, and the ids whose leave it announced.
+ * node's connections with their rooms, the ids whose leave it announced, and how many
+ * polling requests named a session this node does not hold (`unknownSessions`: behind a
+ * balancer, a request that reached the wrong process).
  *
  * Chat middleware installed: `leave` broadcasts `I have left the room: <id>` from "0"
  * (for live and swept members alike), and `join` refuses rooms starting with `closed-`.
@@ -55,8 +59,8 @@ async function main(): Promise<void> {
     subscriptionCheckMs: envInt("CLUSTER_CHECK_MS"),
     redisStartTimeoutMs: 5000,
     actions: allTestActions,
-    publicDir: fixturesPublic,
-    clientJsName: null,
+    publicDir: process.env.CLUSTER_PUBLIC_DIR || fixturesPublic,
+    ...(process.env.CLUSTER_PUBLIC_DIR ? {} : { clientJsName: null }),
     startingChatRooms: { defaultRoom: {}, otherRoom: {} },
   });
   ws.on("error", (error) => process.stderr.write(`ws error: ${error.message}\n`));
@@ -105,6 +109,7 @@ async function main(): Promise<void> {
       id: ws.id,
       connections: [...ws.connections.values()].map((c) => ({ id: c.id, rooms: c.rooms })),
       announced,
+      unknownSessions,
       stats: ws.stats(),
     });
   });
@@ -114,6 +119,11 @@ async function main(): Promise<void> {
     s.once("error", reject);
   });
   ws.attach(server);
+  let unknownSessions = 0;
+  const engine = (ws.primus!.transformer.service as { engine: { on(event: string, fn: (error: { code?: number }) => void): void } }).engine;
+  engine.on("connection_error", (error) => {
+    if (error.code === 1) unknownSessions++; // engine.io: "Session ID unknown"
+  });
   try {
     await ws.ready();
   } catch (error) {

@@ -20,6 +20,8 @@ export interface ClusterNodeOptions {
   channelMode?: "per-room" | "single";
   roomLingerMs?: number;
   subscriptionCheckMs?: number;
+  /** Write and serve the generated client from this folder. */
+  publicDir?: string;
 }
 
 export interface DebugState {
@@ -27,6 +29,7 @@ export interface DebugState {
   connections: Array<{ id: string; rooms: string[] }>;
   announced: Array<{ id: string; room: string; local: boolean }>;
   stats: Stats;
+  unknownSessions: number;
 }
 
 export class ClusterNode {
@@ -65,6 +68,7 @@ export class ClusterNode {
       CLUSTER_CHANNEL_MODE: options.channelMode ?? "",
       CLUSTER_LINGER_MS: options.roomLingerMs?.toString() ?? "",
       CLUSTER_CHECK_MS: options.subscriptionCheckMs?.toString() ?? "",
+      CLUSTER_PUBLIC_DIR: options.publicDir ?? "",
     };
     const child = spawn(process.execPath, [ENTRY], { env, stdio: ["ignore", "pipe", "pipe"] });
     const node = new ClusterNode(child, options.id);

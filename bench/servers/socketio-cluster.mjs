@@ -1,0 +1,50 @@
+// Peer of ours-cluster.mjs: socket.io 4.8 on WORKERS node:cluster workers behind
+// @socket.io/sticky (round-robin, advanced serialization, as its docs require) with
+// @socket.io/cluster-adapter between them. Env: PORT, WORKERS. Reports the pids of the
+// primary and every worker.
+import cluster from "node:cluster";
+import { createServer } from "node:http";
+import { Server } from "socket.io";
+import { setupMaster, setupWorker } from "@socket.io/sticky";
+import { createAdapter, setupPrimary } from "@socket.io/cluster-adapter";
+import { serveControl, chatPayload } from "./control.mjs";
+
+const workers = Number(process.env.WORKERS ?? 2);
+
+if (cluster.isPrimary) {
+  const server = createServer();
+  setupMaster(server, { loadBalancingMethod: "round-robin" });
+  setupPrimary();
+  cluster.setupPrimary({ serialization: "advanced" });
+  let ready = 0;
+  const forked = [];
+  for (let i = 0; i < workers; i++) {
+    const worker = cluster.fork();
+    forked.push(worker);
+    worker.on("message", (message) => {
+      if (message?.type !== "bench-worker-ready" || ++ready < workers) return;
+      server.listen(Number(process.env.PORT), "127.0.0.1", () => {
+        serveControl(Number(process.env.PORT), { pids: [process.pid, ...forked.map((w) => w.process.pid)], primaryPid: process.pid });
+      });
+    });
+  }
+} else {
+  const server = createServer();
+  const io = new Server(server, { serveClient: false, perMessageDeflate: false, httpCompression: false });
+  io.adapter(createAdapter());
+  setupWorker(io);
+  io.on("connection", (socket) => {
+    socket.on("join", (room, ack) => {
+      socket.join(room);
+      if (typeof ack === "function") ack(true);
+    });
+    socket.on("say", (frame) => {
+      io.to(frame.room).emit("say", chatPayload(frame.message, frame.room, socket.id));
+    });
+    socket.on("action", (params, ack) => {
+      if (typeof ack === "function") ack({ echo: params.value });
+    });
+  });
+  process.on("disconnect", () => process.exit(0));
+  process.send({ type: "bench-worker-ready" });
+}
