@@ -20,14 +20,14 @@ function spread(values) {
 export const goals = [
   { name: "fan-out server CPU per delivery", ours: "fanout:ours", ref: "fanout:socketio", paired: "paired:fanout:ours~socketio", metric: "cpuUsPer", limit: 1.0 },
   { name: "fan-out server CPU per delivery, 50 independent senders", ours: "fanmany:ours", ref: "fanmany:socketio", paired: "paired:fanmany:ours~socketio", metric: "cpuUsPer", limit: 1.0 },
-  { name: "action round trip server CPU", ours: "reqres:ours", ref: "reqres:socketio", paired: "paired:reqres:ours~socketio", metric: "cpuUsPer", limit: 1.2 },
-  { name: "RSS per idle connection", ours: "connections:ours", ref: "connections:socketio", metric: "rssPerConnKiB", limit: 1.0 },
+  { name: "action round trip server CPU", ours: "reqres:ours", ref: "reqres:socketio", paired: "paired:reqres:ours~socketio", metric: "cpuUsPer", limit: 1.15 },
+  { name: "RSS per idle connection", ours: "connections:ours", ref: "connections:socketio", metric: "rssPerConnKiB", limit: 0.9 },
   { name: "2-node fan-out server CPU per delivery", ours: "fanout:ours-2node", ref: "fanout:socketio-redis", paired: "paired:fanout:ours-2node~socketio-redis", metric: "cpuUsPer", limit: 1.0 },
+  { name: "fan-out over long-polling", ours: "fanout:ours-polling", ref: "fanout:socketio-polling", metric: "cpuUsPer", limit: 1.2 },
 ];
 /** Reported beside the targets, not targets themselves. */
 const extras = [
   { name: "fan-out with a per-recipient `say` middleware (fallback)", ours: "fanout:ours-say", ref: "fanout:socketio", metric: "cpuUsPer" },
-  { name: "fan-out over long-polling", ours: "fanout:ours-polling", ref: "fanout:socketio-polling", metric: "cpuUsPer" },
 ];
 
 export function computeRatios(samples) {
@@ -46,7 +46,10 @@ export function computeRatios(samples) {
     if (perRun.length === 0) continue;
     const s = spread(perRun);
     const how = pairedRuns.length ? "paired" : "separate phases";
-    out.push({ ...goal, how, ratio: s.median, min: s.min, max: s.max, met: goal.limit === undefined ? undefined : s.median <= goal.limit });
+    // A slice where the load generator ran above ~85 % of its core measured the load generator.
+    const loadgenBound = pairedRuns.some((m) => m.sides.some((side) => (side.loadgenMaxSlicePct ?? 0) > 85))
+      || (!pairedRuns.length && [...(samples[goal.ours] ?? []), ...(samples[goal.ref] ?? [])].some((m) => (m.loadgenMaxSlicePct ?? 0) > 85));
+    out.push({ ...goal, how, ratio: s.median, min: s.min, max: s.max, loadgenBound, met: goal.limit === undefined ? undefined : s.median <= goal.limit });
   }
   return out;
 }
@@ -157,7 +160,8 @@ export function formatReport({ machine, targets, samples, ratios, elapsedS }) {
   lines.push("| --- | --- | --- | --- | --- |");
   for (const r of ratios) {
     const range = r.min === r.max ? "" : ` (${f(r.min)}–${f(r.max)})`;
-    lines.push(`| ${r.name} | ${f(r.ratio)}×${range} | ${r.how} | ${r.limit === undefined ? "—" : `≤ ${f(r.limit, 1)}×`} | ${r.met === undefined ? "info" : r.met ? "yes" : "**no**"} |`);
+    const met = r.met === undefined ? "info" : r.met ? "yes" : "**no**";
+    lines.push(`| ${r.name} | ${f(r.ratio)}×${range} | ${r.how} | ${r.limit === undefined ? "—" : `≤ ${f(r.limit, 2)}×`} | ${met}${r.loadgenBound ? " (load generator over 85 %: not a measurement of the server)" : ""} |`);
   }
   lines.push("");
   return lines.join("\n");
