@@ -198,10 +198,19 @@ async function runPhase(phase, redis) {
         if (message.name === "connected") await sleep(1000);
         heap = (await Promise.all(side.servers.map((s) => ask(s, { type: "gc" }, "gc-done")))).reduce((sum, r) => sum + r.memory.heapUsed, 0);
       }
+      // engine.io's flushes so far (after the CPU readings would skew them: read first, it is cheap)
+      let flushes = 0;
+      let flushedPackets = 0;
+      if (phase.workload !== "connections") {
+        for (const r of await Promise.all(side.servers.map((s) => ask(s, { type: "flushes" }, "flushes-done", 5_000).catch(() => ({ flushes: 0, packets: 0 }))))) {
+          flushes += r.flushes;
+          flushedPackets += r.packets;
+        }
+      }
       const loadgenCpu = cpuMicros(loadgen.pid);
       const bench = sides.reduce((sum, side) => sum + cpuOf(side), 0) + loadgenCpu + (sideTargets.some((t) => t.redis) ? cpuMicros(redis.pid) : 0);
       const split = pidsOf(side).map(cpuSplitMicros).reduce((a, b) => ({ user: a.user + b.user, system: a.system + b.system }), { user: 0, system: 0 });
-      readings.push({ name: message.name, side: message.side ?? 0, cpu: cpuOf(side), ...split, loadgenCpu, primaryCpu: primaryCpuOf(side), rss: rssOf(side), heap, at: performance.now(), outside: machineBusyMicros() - bench });
+      readings.push({ name: message.name, side: message.side ?? 0, cpu: cpuOf(side), ...split, loadgenCpu, flushes, flushedPackets, primaryCpu: primaryCpuOf(side), rss: rssOf(side), heap, at: performance.now(), outside: machineBusyMicros() - bench });
       loadgen.send({ type: "ack", name: message.name });
     });
     const reply = await ask(loadgen, { type: "job", job }, "result", sizes.phaseTimeoutMs);
@@ -234,8 +243,12 @@ function measure(workload, result, readings) {
   let wallMs = 0;
   let outside = 0;
   let loadgenMaxPct = 0;
+  let flushes = 0;
+  let flushedPackets = 0;
   for (let i = 0; i + 1 < readings.length; i += 2) {
     const [start, end] = [readings[i], readings[i + 1]];
+    flushes += end.flushes - start.flushes;
+    flushedPackets += end.flushedPackets - start.flushedPackets;
     cpu += end.cpu - start.cpu;
     user += end.user - start.user;
     system += end.system - start.system;
@@ -260,6 +273,8 @@ function measure(workload, result, readings) {
     // a runner's primary (routing only), per delivery or op; 0 without one
     primaryCpuUsPer: primaryCpu / count,
     serverCpuPct: (cpu / 1000 / wallMs) * 100,
+    // engine.io packets written per flush (a socket write), where the server runs on engine.io
+    packetsPerFlush: flushes > 0 ? flushedPackets / flushes : NaN,
     // Above ~85 % in any slice the load generator, not the server, set the pace.
     loadgenMaxSlicePct: loadgenMaxPct,
     loadgenCpuPct: result.loadgenCpu * 100,
@@ -328,7 +343,8 @@ function describePair(phase, m) {
   const [a, b] = m.sides;
   const loadgen = Math.max(a.loadgenMaxSlicePct ?? 0, b.loadgenMaxSlicePct ?? 0);
   const first = a.first ? targets[phase.target].label : targets[phase.versus].label;
-  return `${targets[phase.target].label}: ${a.cpuUsPer.toFixed(2)} µs (user ${a.userUsPer.toFixed(2)}, sys ${a.systemUsPer.toFixed(2)}), ${targets[phase.versus].label}: ${b.cpuUsPer.toFixed(2)} µs (user ${b.userUsPer.toFixed(2)}, sys ${b.systemUsPer.toFixed(2)}) CPU each -> ${m.ratio.toFixed(2)}x; first: ${first}; loadgen max slice ${loadgen.toFixed(0)}%${loadgen > 85 ? " LOADGEN-BOUND" : ""} (other jobs ${Math.max(a.outsidePct, b.outsidePct).toFixed(0)}%)`;
+  const ppf = (side) => (Number.isFinite(side.packetsPerFlush) ? `, ${side.packetsPerFlush.toFixed(2)} packets/flush` : "");
+  return `${targets[phase.target].label}: ${a.cpuUsPer.toFixed(2)} µs (user ${a.userUsPer.toFixed(2)}, sys ${a.systemUsPer.toFixed(2)}${ppf(a)}), ${targets[phase.versus].label}: ${b.cpuUsPer.toFixed(2)} µs (user ${b.userUsPer.toFixed(2)}, sys ${b.systemUsPer.toFixed(2)}${ppf(b)}) CPU each -> ${m.ratio.toFixed(2)}x; first: ${first}; loadgen max slice ${loadgen.toFixed(0)}%${loadgen > 85 ? " LOADGEN-BOUND" : ""} (other jobs ${Math.max(a.outsidePct, b.outsidePct).toFixed(0)}%)`;
 }
 
 const ratios = computeRatios(samples);

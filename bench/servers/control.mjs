@@ -1,5 +1,18 @@
 // The control channel every bench server speaks with the orchestrator over IPC:
-// `ready` (with the port) once listening, `gc` -> a full GC (for RSS readings), SIGTERM -> exit.
+// `ready` (with the port) once listening, `gc` -> a full GC (for RSS readings),
+// `flushes` -> engine.io's flush count and packets flushed so far (servers on engine.io),
+// SIGTERM -> exit.
+
+const flushed = { flushes: 0, packets: 0 };
+
+/** Counts an engine.io server's flushes (its `flush` event: socket, packets) for `flushes`. */
+export function countFlushes(engine) {
+  engine?.on?.("flush", (_socket, packets) => {
+    flushed.flushes++;
+    flushed.packets += packets.length;
+  });
+}
+
 export function serveControl(port, extra = {}) {
   // Started by hand (no IPC channel, e.g. under valgrind): nothing to report to.
   if (typeof process.send !== "function") return;
@@ -11,6 +24,7 @@ export function serveControl(port, extra = {}) {
       }
       process.send({ type: "gc-done", memory: process.memoryUsage() });
     }
+    if (message?.type === "flushes") process.send({ type: "flushes-done", ...flushed });
   });
   process.on("SIGTERM", () => process.exit(0));
   process.on("disconnect", () => process.exit(0));

@@ -10,7 +10,7 @@ import { pathToFileURL } from "node:url";
 
 const dist = process.env.AHWS_DIST ? pathToFileURL(path.join(process.env.AHWS_DIST, "lib", "index.js")).href : "../../dist/lib/index.js";
 const { actionheroWs } = await import(dist);
-const { serveControl } = await import("./control.mjs");
+const { countFlushes, serveControl } = await import("./control.mjs");
 
 const port = Number(process.env.PORT);
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
@@ -49,5 +49,7 @@ app.use(ws);
 const server = app.listen(port, "127.0.0.1", async () => {
   ws.attach(server);
   await ws.ready();
+  // engine.io under our socket.io transformer (absent on the other transformers)
+  countFlushes(ws.primus?.transformer?.service?.engine);
   serveControl(port);
 });

@@ -2,7 +2,7 @@
 // REDIS_URL is set (one process of a 2-node cluster). `io.to(room).emit` encodes once.
 import { createServer } from "node:http";
 import { Server } from "socket.io";
-import { serveControl, chatPayload } from "./control.mjs";
+import { countFlushes, serveControl, chatPayload } from "./control.mjs";
 
 const port = Number(process.env.PORT);
 const server = createServer();
@@ -33,4 +33,5 @@ io.on("connection", (socket) => {
   });
 });
 
+countFlushes(io.engine);
 server.listen(port, "127.0.0.1", () => serveControl(port));
