@@ -11,7 +11,7 @@
 //
 // Results: a table on stdout, and bench/results/<stamp>.{json,md}.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,7 +25,9 @@ const args = new Map(process.argv.slice(2).map((a) => {
 const smoke = args.has("smoke");
 
 // The peers live in bench/node_modules, never in the main package.
-if (!existsSync(path.join(benchDir, "node_modules"))) {
+// Installed again when bench/package-lock.json changed since the last install.
+const installed = path.join(benchDir, "node_modules", ".package-lock.json");
+if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(path.join(benchDir, "package-lock.json")).mtimeMs) {
   console.log("installing the bench's peers: npm --prefix bench ci");
   execFileSync("npm", ["--prefix", benchDir, "ci", "--no-audit", "--no-fund"], { stdio: "inherit" });
 }
@@ -210,7 +212,7 @@ async function runPhase(phase, redis) {
       const loadgenCpu = cpuMicros(loadgen.pid);
       const bench = sides.reduce((sum, side) => sum + cpuOf(side), 0) + loadgenCpu + (sideTargets.some((t) => t.redis) ? cpuMicros(redis.pid) : 0);
       const split = pidsOf(side).map(cpuSplitMicros).reduce((a, b) => ({ user: a.user + b.user, system: a.system + b.system }), { user: 0, system: 0 });
-      readings.push({ name: message.name, side: message.side ?? 0, cpu: cpuOf(side), ...split, loadgenCpu, flushes, flushedPackets, primaryCpu: primaryCpuOf(side), rss: rssOf(side), heap, at: performance.now(), outside: machineBusyMicros() - bench });
+      readings.push({ name: message.name, side: message.side ?? 0, cpu: cpuOf(side), ...split, loadgenCpu, flushes, flushedPackets, requests: message.requests ?? 0, primaryCpu: primaryCpuOf(side), rss: rssOf(side), heap, at: performance.now(), outside: machineBusyMicros() - bench });
       loadgen.send({ type: "ack", name: message.name });
     });
     const reply = await ask(loadgen, { type: "job", job }, "result", sizes.phaseTimeoutMs);
@@ -240,6 +242,7 @@ function measure(workload, result, readings) {
   let user = 0;
   let system = 0;
   let primaryCpu = 0;
+  let requests = 0;
   let wallMs = 0;
   let outside = 0;
   let loadgenMaxPct = 0;
@@ -253,6 +256,7 @@ function measure(workload, result, readings) {
     user += end.user - start.user;
     system += end.system - start.system;
     primaryCpu += end.primaryCpu - start.primaryCpu;
+    requests += end.requests - start.requests;
     wallMs += end.at - start.at;
     outside += end.outside - start.outside;
     loadgenMaxPct = Math.max(loadgenMaxPct, ((end.loadgenCpu - start.loadgenCpu) / 1000 / (end.at - start.at)) * 100);
@@ -272,6 +276,8 @@ function measure(workload, result, readings) {
     systemUsPer: system / count,
     // a runner's primary (routing only), per delivery or op; 0 without one
     primaryCpuUsPer: primaryCpu / count,
+    // per long-polling HTTP request the load generator made (the sticky primary routes each one)
+    primaryCpuUsPerRequest: requests > 0 ? primaryCpu / requests : NaN,
     serverCpuPct: (cpu / 1000 / wallMs) * 100,
     // engine.io packets written per flush (a socket write), where the server runs on engine.io
     packetsPerFlush: flushes > 0 ? flushedPackets / flushes : NaN,
@@ -336,7 +342,10 @@ try {
 function describe(workload, m) {
   if (workload === "connections") return `${m.connectsPerSec.toFixed(0)} conn/s, RSS ${m.rssPerConnKiB.toFixed(1)} KiB/conn, JS heap ${m.heapPerConnKiB.toFixed(1)} KiB/conn, ${m.cpuPerConnectUs.toFixed(0)} µs CPU/connect`;
   const unit = workload.startsWith("fan") ? "deliveries/s" : "ops/s";
-  return `${m.perSec.toFixed(0)} ${unit}, ${m.cpuUsPer.toFixed(2)} µs CPU each (user ${m.userUsPer.toFixed(2)}, system ${m.systemUsPer.toFixed(2)}), p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms, server ${m.serverCpuPct.toFixed(0)}%, loadgen ${m.loadgenCpuPct.toFixed(0)}% (max slice ${m.loadgenMaxSlicePct.toFixed(0)}%), other jobs ${m.outsidePct.toFixed(0)}%${m.incomplete ? " INCOMPLETE" : ""}`;
+  const primary = m.primaryCpuUsPer > 0
+    ? `, of it the runner's primary ${m.primaryCpuUsPer.toFixed(2)} µs${Number.isFinite(m.primaryCpuUsPerRequest) ? ` (${m.primaryCpuUsPerRequest.toFixed(1)} µs per polling request)` : ""}`
+    : "";
+  return `${m.perSec.toFixed(0)} ${unit}, ${m.cpuUsPer.toFixed(2)} µs CPU each (user ${m.userUsPer.toFixed(2)}, system ${m.systemUsPer.toFixed(2)}${primary}), p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms, server ${m.serverCpuPct.toFixed(0)}%, loadgen ${m.loadgenCpuPct.toFixed(0)}% (max slice ${m.loadgenMaxSlicePct.toFixed(0)}%), other jobs ${m.outsidePct.toFixed(0)}%${m.incomplete ? " INCOMPLETE" : ""}`;
 }
 
 function describePair(phase, m) {

@@ -160,6 +160,10 @@ class WebSocketLink {
   }
 }
 
+/** HTTP requests made by every polling link of this process so far (the primary's work per request). */
+let pollingRequests = 0;
+export const pollingRequestCount = () => pollingRequests;
+
 /** Engine.IO 4 long-polling by hand: one GET always pending, POSTs batched with \x1e. */
 class PollingLink {
   constructor(baseUrl, path, extraQuery, receive, fail) {
@@ -183,6 +187,7 @@ class PollingLink {
   }
 
   #request(method, body, onBody) {
+    pollingRequests++;
     const req = http.request({ host: this.host, port: this.port, method, path: this.#query(), agent: this.agent,
       headers: body === undefined ? {} : { "content-type": "text/plain;charset=UTF-8", "content-length": Buffer.byteLength(body) } }, (res) => {
       let text = "";

@@ -3,7 +3,7 @@
 // measured window (`mark` -> `ack`), and reports its result. Every loop is bounded in
 // count and in time.
 import { performance } from "node:perf_hooks";
-import { LiteClient } from "./dialects.mjs";
+import { LiteClient, pollingRequestCount } from "./dialects.mjs";
 import { RealClient, realDialects } from "./real-clients.mjs";
 
 const send = (message) => process.send(message);
@@ -22,7 +22,7 @@ send({ type: "ready" });
 function mark(name, extra = {}) {
   return new Promise((resolve) => {
     acks.set(name, resolve);
-    send({ type: "mark", name, ...extra });
+    send({ type: "mark", name, requests: pollingRequestCount(), ...extra });
   });
 }
 
