@@ -15,7 +15,12 @@
  *   room-subscriptions.ts keeps churn from opening a connection per join/leave pair.
  * The periodic self-check (subscription-probe.ts) catches whatever else drops a subscription.
  *
- * Events: `ready`, `resync` (a channel was subscribed again after a move), `bad-message`, `error`.
+ * Outages (redis-cluster-connection.ts `down`, then `ready`): `down`, then `resync` (messages
+ * may have been lost: at-most-once, README) and `ready`; node-redis subscribes the channels
+ * of a lost master again on its successor, and the self-check repairs what it missed.
+ *
+ * Events: `ready`, `down` (Error), `resync` (after an outage, or a channel subscribed again
+ * after a move), `bad-message`, `error`.
  */
 import { EventEmitter } from "node:events";
 import type { BusMessage, MessageBus } from "./message-bus.js";
@@ -65,6 +70,14 @@ export class RedisClusterMessageBus extends EventEmitter implements MessageBus {
     this.#deadline = new DeliveryDeadline(options.chatDeliveryWindowMs, this, this.#log);
     this.#connection = new RedisClusterConnection(options.redis, options);
     this.#connection.on("error", (error: Error) => emitErrorSafely(this, error, this.#log));
+    this.#connection.on("down", (cause: Error) => {
+      if (this.#started && !this.#closed) this.emit("down", cause);
+    });
+    this.#connection.on("ready", (reconnected: boolean) => {
+      if (!reconnected || !this.#started || this.#closed) return;
+      this.emit("resync");
+      this.emit("ready");
+    });
     this.#connection.cluster.on("sharded-channel-moved-error", (_error: Error, channel: string) => void this.#resubscribe(channel));
   }
 
