@@ -135,7 +135,18 @@ export class RedisClusterMessageBus extends EventEmitter implements MessageBus {
   async unsubscribeRoom(room: string): Promise<void> {
     if (this.#closed) return;
     this.#roomChannels.delete(room);
-    await this.#connection.run(() => this.#connection.cluster.sUnsubscribe(this.channels.room(room), this.#listener));
+    const channel = this.channels.room(room);
+    await this.#connection.run(() => this.#connection.cluster.sUnsubscribe(channel, this.#listener));
+    // the self-check's repair unsubscribes before it subscribes: a stale listener left on
+    // another master's connection would make that subscribe a no-op
+    await this.#dropEverywhere(channel);
+  }
+
+  /** SUNSUBSCRIBE on every master's pub/sub connection: a stale listener may sit on any. */
+  async #dropEverywhere(channel: string): Promise<void> {
+    for (const master of this.#connection.cluster.masters) {
+      await master.pubSub?.client.sUnsubscribe(channel).catch(() => undefined);
+    }
   }
 
   async deadRooms(rooms: Iterable<string>): Promise<string[]> {
@@ -164,9 +175,7 @@ export class RedisClusterMessageBus extends EventEmitter implements MessageBus {
       await new Promise((resolve) => setTimeout(resolve, wait).unref());
       if (!wanted()) return;
       try {
-        for (const master of this.#connection.cluster.masters) {
-          await master.pubSub?.client.sUnsubscribe(channel).catch(() => undefined);
-        }
+        await this.#dropEverywhere(channel);
         await this.#subscribe(channel);
         if (room !== undefined && (await this.#movedProbe.deadRooms([room], this.#publishProbe)).length > 0) {
           throw new Error("still deaf after subscribing again");

@@ -150,9 +150,10 @@ describe("Redis Cluster faults: slot moves in both orders and a master's SIGKILL
     const killedSays = sayStream(killed.sender.client, killedRoom, killedRoom);
     const steadySays = sayStream(steady.sender.client, otherRoom, otherRoom);
     let failedOver = 0;
+    let killedAt = 0;
     try {
       await sleep(800);
-      const killedAt = Date.now();
+      killedAt = Date.now();
       await redis.kill(master.port);
       await waitFor(async () => (await ownerOf(redis, await slotOf(redis, killedRoom)).catch(() => master)).id !== master.id, 20_000, "a replica to take the slot over");
       failedOver = Date.now();
@@ -164,6 +165,10 @@ describe("Redis Cluster faults: slot moves in both orders and a master's SIGKILL
     }
     await sleep(1500);
     for (const node of nodes) expect(node.running, `${node.id} still running`).to.equal(true);
+    for (const [i, c] of killedCounts.entries()) {
+      const back = killedSays.sent.findIndex((at, seq) => at > killedAt && c.has(seq));
+      console.log(`      ${nodes[i + 1].id}: deliveries back ${killedSays.sent[back] - killedAt} ms after the kill`);
+    }
     for (const [i, c] of killedCounts.entries()) expectDelivered(c, killedSays.sent, failedOver + RESUME_AFTER_FAILOVER_MS, `${killedRoom} listener on ${nodes[i + 1].id}`);
     for (const [i, c] of steadyCounts.entries()) expectDelivered(c, steadySays.sent, 0, `${otherRoom} listener on ${nodes[i + 1].id}`);
     expect(await membersOf(killedRoom), "members after the failover").to.deep.equal(killed.ids);

@@ -43,8 +43,11 @@ function parseNodes(text: string): ClusterNodeLine[] {
   });
 }
 
+/** The slot of `key`, asked of a live node (the test may have killed the first). */
 export async function slotOf(redis: RedisClusterUnderTest, key: string): Promise<number> {
-  return Number(await redis.cli(redis.servers[0].port, "CLUSTER", "KEYSLOT", key));
+  const live = redis.servers.find((s) => s.child.exitCode === null && s.child.signalCode === null);
+  if (!live) throw new Error("no live cluster node");
+  return Number(await redis.cli(live.port, "CLUSTER", "KEYSLOT", key));
 }
 
 /** The live master owning `slot`, as `askPort` (or the first live node) sees it. */
