@@ -2,6 +2,7 @@
  * Redis Cluster faults (issue 15, README "Redis Cluster"), on one real 3-master + 3-replica
  * cluster for the whole file, while says flow at 50/s: the room's slot moved by hand in both
  * orders (source learns first, target learns first), then SIGKILL of the room's master.
+ * Also: join/leave churn opens no pub/sub connection per pair (issue 15, defect 2).
  * Node C runs without the self-check, so its rooms recover only through the bus's own
  * handling (the MOVED re-subscription workaround, node-redis' re-subscription after a
  * failover); A and B run it every 500 ms and must find everything live afterwards.
@@ -97,6 +98,34 @@ describe("Redis Cluster faults: slot moves in both orders and a master's SIGKILL
     const status = await nodes[0].debug("roomStatus", { room });
     return Object.keys((status.result as { members: object }).members).sort();
   }
+
+  it("join/leave churn opens no pub/sub connection per pair on the room's master (the linger keeps it)", async function () {
+    const churner = await ClusterNode.start({ redis: redis.urls.join(","), prefix, heartbeatMs: 200, nodeTtlMs: 2000, rpcTimeoutMs: 2000, roomLingerMs: 2000, subscriptionCheckMs: 3_600_000, id: "f-churn" });
+    nodes.push(churner);
+    // a room on a master that holds none of the node's own channels, which would keep a connection open anyway
+    const anchors = new Set(await Promise.all(["actionhero:node:{f-churn}", "actionhero:nodes"].map(async (c) => (await ownerOf(redis, await slotOf(redis, c))).id)));
+    let room = "";
+    for (let i = 0; i < 200 && !room; i++) {
+      const candidate = `churn-${i}`;
+      if (!anchors.has((await ownerOf(redis, await slotOf(redis, candidate))).id)) room = candidate;
+    }
+    expect(room, "a room on a master without the node's channels").to.not.equal("");
+    const master = await ownerOf(redis, await slotOf(redis, room));
+    const accepted = async () => Number(/total_connections_received:(\d+)/.exec(await redis.cli(master.port, "INFO", "stats"))?.[1]);
+    expect((await nodes[0].debug("add", { room })).ok).to.equal(true);
+    const client = await RawClient.open(factory.ws, churner.url);
+    clients.push(client);
+    expect((await client.request({ event: "roomAdd", room })).data).to.equal(true);
+    expect((await client.request({ event: "roomLeave", room })).data).to.equal(true);
+    const before = await accepted();
+    for (let pair = 0; pair < 10; pair++) {
+      expect((await client.request({ event: "roomAdd", room })).data).to.equal(true);
+      expect((await client.request({ event: "roomLeave", room })).data).to.equal(true);
+      await sleep(50);
+    }
+    // redis-cli's own connection for each INFO counts once (11 with roomLingerMs: 0)
+    expect(await accepted() - before, `connections accepted by ${master.port} during 10 join/leave pairs`).to.be.at.most(1);
+  });
 
   for (const order of ["source-first", "target-first"] as const) {
     it(`moving the room's slot (${order}): deliveries resume within 1 s, no duplicates, members intact`, async function () {
