@@ -8,7 +8,14 @@
  * (node-redis waits 5 s, which sets the outage after a failover; issue 15 measured ~1 s at
  * 3.3-4.3 s instead of 5.3 s). A user's cluster client keeps its own settings.
  *
- * Events: `error` (Error; logged instead when nobody listens).
+ * Outages are reported as redis-connection.ts does, so starting rooms, members and
+ * clients recover the same way (store-recovery.ts, the bus's `resync`): `down` when a
+ * node's connection drops (node-redis only says so per node), `ready` (true) once the
+ * cluster is ready again and every master answers PING, checked every
+ * RECOVERY_CHECK_MS (a failover takes seconds: README, "Redis Cluster").
+ *
+ * Events: `error` (Error; logged instead when nobody listens), `ready` (reconnected:
+ * boolean — false after `start()`, true after an outage), `down` (Error).
  */
 import { EventEmitter } from "node:events";
 import { createCluster, TimeoutError, type RedisClusterOptions } from "redis";
@@ -20,14 +27,16 @@ export type { NodeRedisCluster, NodeRedisClusterLike, RedisClusterOption } from 
 
 const TOPOLOGY_REFRESH_MS = 1_000;
 const MIN_REDIS_MAJOR = 7;
+const RECOVERY_CHECK_MS = 250;
 
 export class RedisClusterConnection extends EventEmitter {
   readonly where: string;
   readonly owned: boolean;
   readonly cluster: NodeRedisCluster;
   readonly #options: RedisConnectionOptions;
-  #state: "idle" | "up" | "closed" = "idle";
+  #state: "idle" | "up" | "down" | "closed" = "idle";
   #lastError: Error | undefined;
+  #recoveryTimer: NodeJS.Timeout | undefined;
 
   constructor(option: RedisClusterOption | NodeRedisClusterLike, options: RedisConnectionOptions) {
     super();
@@ -50,6 +59,7 @@ export class RedisClusterConnection extends EventEmitter {
       this.where = "cluster (your client)";
     }
     this.cluster.on("error", this.#onError);
+    this.cluster.on("node-reconnecting", this.#onNodeLost);
   }
 
   get ready(): boolean {
@@ -69,6 +79,7 @@ export class RedisClusterConnection extends EventEmitter {
       })]);
       this.#state = "up";
       await this.#checkVersion();
+      this.emit("ready", false);
     } catch (error) {
       this.#state = "closed";
       if (this.owned) this.cluster.destroy();
@@ -84,7 +95,10 @@ export class RedisClusterConnection extends EventEmitter {
    * same signatures on both. Fails fast and bounded as RedisConnection#run.
    */
   async run<T>(command: (client: NodeRedisClient) => Promise<T>): Promise<T> {
-    if (!this.ready) throw new RedisUnavailableError(this.where, this.#state === "closed" ? "connection closed" : `not connected: ${reasonOf(this.#lastError)}`);
+    // While `down` commands still run: only the shard that is gone fails, the others serve.
+    if ((this.#state !== "up" && this.#state !== "down") || !this.cluster.isReady) {
+      throw new RedisUnavailableError(this.where, this.#state === "closed" ? "connection closed" : `not connected: ${reasonOf(this.#lastError)}`);
+    }
     let timer: NodeJS.Timeout | undefined;
     try {
       const pending = command(this.cluster as unknown as NodeRedisClient);
@@ -103,8 +117,10 @@ export class RedisClusterConnection extends EventEmitter {
 
   async close(): Promise<void> {
     if (this.#state === "closed") return;
-    const wasUp = this.#state === "up";
+    const wasUp = this.#state !== "idle";
     this.#state = "closed";
+    clearTimeout(this.#recoveryTimer);
+    this.cluster.off("node-reconnecting", this.#onNodeLost);
     if (!this.owned) {
       this.cluster.off("error", this.#onError);
       return;
@@ -135,9 +151,43 @@ export class RedisClusterConnection extends EventEmitter {
     }
   }
 
+  readonly #onNodeLost = (node: { host: string; port: number }): void => {
+    if (this.#state !== "up") return;
+    this.#state = "down";
+    this.emit("down", this.#lastError ?? new Error(`connection to ${node.host}:${node.port} lost`));
+    this.#scheduleRecoveryCheck();
+  };
+
+  #scheduleRecoveryCheck(): void {
+    this.#recoveryTimer = setTimeout(() => void this.#checkRecovered(), RECOVERY_CHECK_MS);
+    this.#recoveryTimer.unref();
+  }
+
+  /** Up again once node-redis is ready and every master it knows answers PING in time. */
+  async #checkRecovered(): Promise<void> {
+    if (this.#state !== "down") return;
+    let recovered = false;
+    try {
+      if (this.cluster.isReady && this.cluster.masters.length > 0) {
+        const pings = this.cluster.masters.map(async (master) => (await this.cluster.nodeClient(master)).ping());
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([Promise.all(pings), new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new TimeoutError()), this.#options.commandTimeoutMs);
+        })]).finally(() => clearTimeout(timer));
+        recovered = true;
+      }
+    } catch (error) {
+      this.#lastError = error as Error;
+    }
+    if (this.#state !== "down") return;
+    if (!recovered) return this.#scheduleRecoveryCheck();
+    this.#state = "up";
+    this.emit("ready", true);
+  }
+
   readonly #onError = (error: Error): void => {
     this.#lastError = error;
-    if (this.#state !== "up") return;
+    if (this.#state !== "up" && this.#state !== "down") return;
     emitErrorSafely(this, new Error(`actionhero-ws: Redis error at ${this.where} (${reasonOf(error)})`, { cause: error }), this.#options.log);
   };
 }

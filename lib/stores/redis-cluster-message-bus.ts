@@ -9,13 +9,19 @@
  * - after a slot moves, its re-subscription can hit MOVED: the client emits
  *   `sharded-channel-moved-error` and keeps the listener without a subscription, so a
  *   later SSUBSCRIBE of that channel is a silent no-op. We wait a moment, SUNSUBSCRIBE the
- *   channel and SSUBSCRIBE it again with back-off;
+ *   channel on every master's pub/sub connection (the stale listener may sit on any of them),
+ *   SSUBSCRIBE it again and prove a room channel live with a probe, with back-off until it is;
  * - one SSUBSCRIBE names channels of one slot only (CROSSSLOT): one channel per call;
  * - the pub/sub connection of a master closes when its last channel goes: the linger of
  *   room-subscriptions.ts keeps churn from opening a connection per join/leave pair.
  * The periodic self-check (subscription-probe.ts) catches whatever else drops a subscription.
  *
- * Events: `ready`, `resync` (a channel was subscribed again after a move), `bad-message`, `error`.
+ * Outages (redis-cluster-connection.ts `down`, then `ready`): `down`, then `resync` (messages
+ * may have been lost: at-most-once, README) and `ready`; node-redis subscribes the channels
+ * of a lost master again on its successor, and the self-check repairs what it missed.
+ *
+ * Events: `ready`, `down` (Error), `resync` (after an outage, or a channel subscribed again
+ * after a move), `bad-message`, `error`.
  */
 import { EventEmitter } from "node:events";
 import type { BusMessage, MessageBus } from "./message-bus.js";
@@ -37,6 +43,8 @@ export interface RedisClusterMessageBusOptions extends RedisConnectionOptions {
 /** First wait after `sharded-channel-moved-error`, doubled per failed attempt. */
 const RESUBSCRIBE_FIRST_MS = 50;
 const RESUBSCRIBE_ATTEMPTS = 8;
+/** A probe after a re-subscription: a live channel echoes in milliseconds. */
+const RESUBSCRIBE_PROBE_MS = 250;
 
 export class RedisClusterMessageBus extends EventEmitter implements MessageBus {
   readonly channel: string;
@@ -44,6 +52,7 @@ export class RedisClusterMessageBus extends EventEmitter implements MessageBus {
   readonly nodeId: string;
   readonly #connection: RedisClusterConnection;
   readonly #probe: SubscriptionProbe;
+  readonly #movedProbe: SubscriptionProbe;
   readonly #handlers: Array<(message: BusMessage) => void> = [];
   readonly #roomChannels = new Map<string, string>();
   readonly #log: ((message: string) => void) | undefined;
@@ -61,10 +70,19 @@ export class RedisClusterMessageBus extends EventEmitter implements MessageBus {
     this.nodeId = options.nodeId;
     this.channels = busChannels(this.channel, "per-room", true);
     this.#probe = new SubscriptionProbe(this.nodeId, options.commandTimeoutMs);
+    this.#movedProbe = new SubscriptionProbe(`${this.nodeId}:moved`, RESUBSCRIBE_PROBE_MS);
     this.#log = options.log;
     this.#deadline = new DeliveryDeadline(options.chatDeliveryWindowMs, this, this.#log);
     this.#connection = new RedisClusterConnection(options.redis, options);
     this.#connection.on("error", (error: Error) => emitErrorSafely(this, error, this.#log));
+    this.#connection.on("down", (cause: Error) => {
+      if (this.#started && !this.#closed) this.emit("down", cause);
+    });
+    this.#connection.on("ready", (reconnected: boolean) => {
+      if (!reconnected || !this.#started || this.#closed) return;
+      this.emit("resync");
+      this.emit("ready");
+    });
     this.#connection.cluster.on("sharded-channel-moved-error", (_error: Error, channel: string) => void this.#resubscribe(channel));
   }
 
@@ -94,6 +112,7 @@ export class RedisClusterMessageBus extends EventEmitter implements MessageBus {
     if (this.#closed) return;
     this.#closed = true;
     this.#probe.close();
+    this.#movedProbe.close();
     await this.#connection.close();
   }
 
@@ -116,13 +135,27 @@ export class RedisClusterMessageBus extends EventEmitter implements MessageBus {
   async unsubscribeRoom(room: string): Promise<void> {
     if (this.#closed) return;
     this.#roomChannels.delete(room);
-    await this.#connection.run(() => this.#connection.cluster.sUnsubscribe(this.channels.room(room), this.#listener));
+    const channel = this.channels.room(room);
+    await this.#connection.run(() => this.#connection.cluster.sUnsubscribe(channel, this.#listener));
+    // the self-check's repair unsubscribes before it subscribes: a stale listener left on
+    // another master's connection would make that subscribe a no-op
+    await this.#dropEverywhere(channel);
+  }
+
+  /** SUNSUBSCRIBE on every master's pub/sub connection: a stale listener may sit on any. */
+  async #dropEverywhere(channel: string): Promise<void> {
+    for (const master of this.#connection.cluster.masters) {
+      await master.pubSub?.client.sUnsubscribe(channel).catch(() => undefined);
+    }
   }
 
   async deadRooms(rooms: Iterable<string>): Promise<string[]> {
     if (!this.ready) return [];
-    return this.#probe.deadRooms(rooms, (room, raw) => this.#connection.run(() => this.#connection.cluster.sPublish(this.channels.room(room), raw)));
+    return this.#probe.deadRooms(rooms, this.#publishProbe);
   }
+
+  readonly #publishProbe = (room: string, raw: string): Promise<unknown> =>
+    this.#connection.run(() => this.#connection.cluster.sPublish(this.channels.room(room), raw));
 
   onMessage(handler: (message: BusMessage) => void): void {
     this.#handlers.push(handler);
@@ -136,13 +169,17 @@ export class RedisClusterMessageBus extends EventEmitter implements MessageBus {
   async #resubscribe(channel: string): Promise<void> {
     const wanted = (): boolean => channel === this.channels.node(this.nodeId) || channel === this.channels.all ||
       [...this.#roomChannels.values()].includes(channel);
+    const room = [...this.#roomChannels].find(([, roomChannel]) => roomChannel === channel)?.[0];
     let wait = RESUBSCRIBE_FIRST_MS;
     for (let attempt = 0; attempt < RESUBSCRIBE_ATTEMPTS && !this.#closed; attempt++, wait *= 2) {
       await new Promise((resolve) => setTimeout(resolve, wait).unref());
       if (!wanted()) return;
       try {
-        await this.#connection.cluster.sUnsubscribe(channel).catch(() => undefined);
+        await this.#dropEverywhere(channel);
         await this.#subscribe(channel);
+        if (room !== undefined && (await this.#movedProbe.deadRooms([room], this.#publishProbe)).length > 0) {
+          throw new Error("still deaf after subscribing again");
+        }
         this.resubscribed++;
         this.emit("resync");
         return;
@@ -157,6 +194,7 @@ export class RedisClusterMessageBus extends EventEmitter implements MessageBus {
     this.#received++;
     if (this.#probe.isProbe(raw)) {
       this.#probe.heard(raw);
+      this.#movedProbe.heard(raw);
       return;
     }
     dispatchBusPayload(raw, this.#handlers, (bad) => this.emit("bad-message", bad), (error) => emitErrorSafely(this, error, this.#log), this.#deadline.inTime);

@@ -3,7 +3,7 @@
  * 3-replica cluster started by the test. Sharded pub/sub: a say reaches members on every
  * node, no classic publish crosses the cluster bus, the room's shard channel has one
  * subscriber per node with members, a room's keys and channel share one slot, and
- * roomView and cluster commands work across nodes.
+ * roomView, cluster commands and the ghost-member sweep work across nodes.
  */
 import { expect } from "chai";
 import { randomUUID } from "node:crypto";
@@ -92,6 +92,28 @@ describe("Redis Cluster: 3 node processes on 3 masters + 3 replicas, sharded pub
     for (const node of nodes) {
       await waitFor(async () => (await node.state()).stats.subscriptionChecksClean >= 2, 10_000, `${node.id} to pass two self-checks`);
       expect((await node.state()).stats.subscriptionsRepaired, node.id).to.equal(0);
+    }
+  });
+
+  it("a node process SIGKILLed has its members swept by the others, who announce their leave; starting rooms exist", async function () {
+    const [A, B] = nodes;
+    expect((await A.debug("roomStatus", { room: "otherRoom" })).ok, "the starting room otherRoom").to.equal(true);
+    const doomed = await ClusterNode.start({ redis: redis.urls.join(","), prefix, heartbeatMs: 200, nodeTtlMs: 2000, rpcTimeoutMs: 2000, roomLingerMs: 500, subscriptionCheckMs: 500, id: "rc-doomed" });
+    try {
+      const ghost = await member(doomed, "otherRoom");
+      const watcher = await member(A, "otherRoom");
+      const mark = watcher.client.frames.length;
+      await doomed.kill();
+      const leaving = `I have left the room: ${ghost.id}`;
+      await waitFor(() => userFrames(watcher.client, mark, leaving).length > 0, 15_000, "the ghost's leave announced");
+      for (const node of [A, B]) {
+        const members = Object.keys(((await node.debug("roomStatus", { room: "otherRoom" })).result as { members: object }).members);
+        expect(members, `${node.id} roomView`).to.not.include(ghost.id);
+      }
+      await sleep(500);
+      expect(userFrames(watcher.client, mark, leaving), "announced once").to.have.length(1);
+    } finally {
+      await killAll([doomed]);
     }
   });
 
