@@ -6,7 +6,7 @@
 import cluster, { type Worker } from "node:cluster";
 import { createServer, type AddressInfo } from "node:net";
 import { runnerDefaults } from "../options.js";
-import type { ClusterRun, ResolvedClusterOptions } from "./run-cluster.js";
+import type { ClusterRun, ResolvedClusterOptions } from "./cluster-types.js";
 import { StickyRouter } from "./sticky-router.js";
 import { isWorkerReport, workerIndexEnv, type PrimaryCommand } from "./worker-messages.js";
 

@@ -5,7 +5,7 @@
  */
 import cluster from "node:cluster";
 import { createServer, type Server } from "node:http";
-import type { ClusterRun, ResolvedClusterOptions, WorkerApp } from "./run-cluster.js";
+import type { ClusterRun, ResolvedClusterOptions, WorkerApp } from "./cluster-types.js";
 import { acceptHandedConnections, nameSessionsAfter } from "./worker-connections.js";
 import { isPrimaryCommand, workerIndexEnv, type WorkerReport } from "./worker-messages.js";
 
