@@ -18,6 +18,7 @@
  * Events: `ready`, `resync` (a channel was subscribed again after a move), `bad-message`, `error`.
  */
 import { EventEmitter } from "node:events";
+import type { HistoryRead } from "./room-history.js";
 import type { BusMessage, MessageBus } from "./message-bus.js";
 import { dispatchBusPayload, encodeBusMessage } from "./bus-message-codec.js";
 import { DeliveryDeadline } from "./delivery-deadline.js";
@@ -122,6 +123,13 @@ export class RedisClusterMessageBus extends EventEmitter implements MessageBus {
   async deadRooms(rooms: Iterable<string>): Promise<string[]> {
     if (!this.ready) return [];
     return this.#probe.deadRooms(rooms, (room, raw) => this.#connection.run(() => this.#connection.cluster.sPublish(this.channels.room(room), raw)));
+  }
+
+  /** Room history on Redis Cluster is not wired yet (README, "History and recovery"): create-stores.ts refuses the option. */
+  readonly history = false;
+
+  async readHistory(): Promise<HistoryRead> {
+    throw new Error("actionhero-ws: room history is not available on Redis Cluster yet");
   }
 
   onMessage(handler: (message: BusMessage) => void): void {
