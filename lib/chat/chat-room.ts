@@ -45,6 +45,8 @@ export interface ChatRoomDeps {
   settings: ChatSettings;
   logger: Logger;
   deliver: LocalDelivery;
+  /** A gap in a room's messages the history cannot fill: tell these members (runtime.ts sends the notice). */
+  notifyLost?: (connections: ReadonlySet<Connection>, room: string) => void;
 }
 
 export class ChatRoom {
@@ -67,6 +69,11 @@ export class ChatRoom {
       nodeId: settings.id,
       timeoutMs: settings.rpcTimeout,
       logger: deps.logger,
+      history: settings.history && deps.bus.history ? {
+        read: (room, query) => deps.bus.readHistory(room, query),
+        size: settings.history.size,
+        lost: (connections, room) => deps.notifyLost?.(connections, room),
+      } : undefined,
     });
     this.#history = new RoomHistoryReader({
       bus: deps.bus,

@@ -802,6 +802,8 @@ proto.handleMessage = function (message) {
     this.emit('welcome', message);
   } else if (context === 'api') {
     this.emit('api', message);
+    // A room's messages were lost between the server's nodes and cannot be recovered.
+    if (message.event === 'resync' && typeof message.room === 'string') this.emit('resync', message.room, String(message.message || ''));
     // The server is ending this connection and says why (before the close, on every transport).
     if (message.event === 'close') {
       this.closeNotice = message;
