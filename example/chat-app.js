@@ -37,8 +37,8 @@ export async function createChatApp() {
     actions: [{ ...randomNumber, middleware: ["signed in"] }, status(() => ws), roomsList(() => ws)],
     startingChatRooms: { defaultRoom: {}, anotherRoom: {} },
     // Room history: a joined room shows its last messages, a reconnect catches up on what was
-    // missed (README, "History and recovery"; not yet available on Redis Cluster).
-    history: chatStore().label !== "redis cluster",
+    // missed (README, "History and recovery").
+    history: true,
     destroyClientsOnShutdown: process.env.DESTROY_CLIENTS_ON_SHUTDOWN === "true",
     // Run on every socket's handshake, so the connection middleware sees request.session.
     handshake: [sessions.middleware],

@@ -37,9 +37,8 @@ export function createStores(settings: StoreSettings, logger: Logger): { store: 
   let bus: MessageBus;
   if (isClusterOption(settings.redis)) {
     // Actionhero's nodes speak classic pub/sub only, which a cluster broadcasts to every node.
-    if (settings.history) throw new TypeError('actionhero-ws: option "history" is not available on Redis Cluster yet');
     if (settings.channelMode === "single") throw new TypeError('actionhero-ws: option "channelMode" cannot be "single" on Redis Cluster (sharded pub/sub is per room)');
-    bus = new RedisClusterMessageBus({ ...common, redis: settings.redis, channel: settings.channel, nodeId: settings.id, chatDeliveryWindowMs: settings.chatDeliveryWindowMs });
+    bus = new RedisClusterMessageBus({ ...common, redis: settings.redis, channel: settings.channel, nodeId: settings.id, chatDeliveryWindowMs: settings.chatDeliveryWindowMs, history: settings.history, prefix: settings.redisPrefix });
   } else {
     bus = new RedisMessageBus({ ...common, channel: settings.channel, mode: settings.channelMode, nodeId: settings.id, chatDeliveryWindowMs: settings.chatDeliveryWindowMs, history: settings.history, prefix: settings.redisPrefix });
   }

@@ -18,7 +18,8 @@
  * Events: `ready`, `resync` (a channel was subscribed again after a move), `bad-message`, `error`.
  */
 import { EventEmitter } from "node:events";
-import type { HistoryRead } from "./room-history.js";
+import type { HistoryQuery, HistoryRead, HistorySettings } from "./room-history.js";
+import { RedisRoomHistory } from "./redis-room-history.js";
 import type { BusMessage, MessageBus } from "./message-bus.js";
 import { dispatchBusPayload, encodeBusMessage } from "./bus-message-codec.js";
 import { DeliveryDeadline } from "./delivery-deadline.js";
@@ -33,6 +34,10 @@ export interface RedisClusterMessageBusOptions extends RedisConnectionOptions {
   nodeId: string;
   /** How long after its publish a chat message may still be delivered (below `commandTimeoutMs`). */
   chatDeliveryWindowMs: number;
+  /** Keep each room's history (option `history`); its keys share the room's slot. Off when absent or false. */
+  history?: HistorySettings | false;
+  /** Key prefix of the history keys (option `redisPrefix`). */
+  prefix?: string;
 }
 
 /** First wait after `sharded-channel-moved-error`, doubled per failed attempt. */
@@ -49,6 +54,7 @@ export class RedisClusterMessageBus extends EventEmitter implements MessageBus {
   readonly #roomChannels = new Map<string, string>();
   readonly #log: ((message: string) => void) | undefined;
   readonly #deadline: DeliveryDeadline;
+  readonly #history: RedisRoomHistory | undefined;
   #received = 0;
   #started = false;
   #closed = false;
@@ -65,6 +71,7 @@ export class RedisClusterMessageBus extends EventEmitter implements MessageBus {
     this.#log = options.log;
     this.#deadline = new DeliveryDeadline(options.chatDeliveryWindowMs, this, this.#log);
     this.#connection = new RedisClusterConnection(options.redis, options);
+    this.#history = options.history ? new RedisRoomHistory(options.prefix ?? "", options.history, "SPUBLISH") : undefined;
     this.#connection.on("error", (error: Error) => emitErrorSafely(this, error, this.#log));
     this.#connection.cluster.on("sharded-channel-moved-error", (_error: Error, channel: string) => void this.#resubscribe(channel));
   }
@@ -104,8 +111,16 @@ export class RedisClusterMessageBus extends EventEmitter implements MessageBus {
     const channel = message.messageType === "chat"
       ? this.#roomChannels.get(message.connection.room) ?? this.channels.room(message.connection.room)
       : toNode === undefined ? this.channels.all : this.channels.node(toNode);
+    const history = this.#history;
+    if (history !== undefined && message.messageType === "chat") {
+      await history.publish(this.#send, message.connection.room, channel, raw);
+      return;
+    }
     await this.#connection.run(() => this.#connection.cluster.sPublish(channel, raw));
   }
+
+  /** A command routed by its first key's slot, bounded as every command (the history's scripts). */
+  readonly #send = (key: string, args: string[]): Promise<unknown> => this.#connection.run(() => this.#connection.cluster.sendCommand(key, false, args));
 
   async subscribeRoom(room: string): Promise<void> {
     if (this.#closed) throw new Error("actionhero-ws: message bus is closed");
@@ -125,11 +140,14 @@ export class RedisClusterMessageBus extends EventEmitter implements MessageBus {
     return this.#probe.deadRooms(rooms, (room, raw) => this.#connection.run(() => this.#connection.cluster.sPublish(this.channels.room(room), raw)));
   }
 
-  /** Room history on Redis Cluster is not wired yet (README, "History and recovery"): create-stores.ts refuses the option. */
-  readonly history = false;
+  get history(): boolean {
+    return this.#history !== undefined;
+  }
 
-  async readHistory(): Promise<HistoryRead> {
-    throw new Error("actionhero-ws: room history is not available on Redis Cluster yet");
+  async readHistory(room: string, query: HistoryQuery): Promise<HistoryRead> {
+    const history = this.#history;
+    if (history === undefined) throw new Error("actionhero-ws: room history is off (option `history`)");
+    return history.read(this.#send, room, query);
   }
 
   onMessage(handler: (message: BusMessage) => void): void {

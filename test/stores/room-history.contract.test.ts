@@ -9,6 +9,8 @@ import { createClient } from "redis";
 import type { ChatBusMessage, MessageBus } from "../../lib/stores/message-bus.js";
 import { MemoryMessageBus } from "../../lib/stores/memory-message-bus.js";
 import { RedisMessageBus } from "../../lib/stores/redis-message-bus.js";
+import { RedisClusterMessageBus } from "../../lib/stores/redis-cluster-message-bus.js";
+import { startRedisCluster, type RedisClusterUnderTest } from "../support/redis-cluster.js";
 import { epochBelongsTo, type HistorySettings } from "../../lib/stores/room-history.js";
 import { startRedisServer, type RedisServer } from "../support/redis-server.js";
 import { busOptions } from "../support/store-options.js";
@@ -34,6 +36,7 @@ const offsets = (raws: string[]) => raws.map((raw) => (JSON.parse(raw) as ChatBu
 function historyContract(harness: Harness): void {
   describe(`room history contract: ${harness.name}`, function () {
     const opened: MessageBus[] = [];
+    this.timeout(120_000);
     before(async function () {
       await harness.before?.();
     });
@@ -168,6 +171,36 @@ historyContract({
     // FLUSHALL (a replaced or flushed Redis) also drops the cached scripts: EVALSHA must recover.
     await admin.sendCommand(["FLUSHALL"]);
     await admin.sendCommand(["SCRIPT", "FLUSH"]);
+    return bus;
+  },
+});
+
+let cluster: RedisClusterUnderTest;
+historyContract({
+  name: "RedisClusterMessageBus (3 masters, the script and its keys in the room's slot)",
+  async before() {
+    cluster = await startRedisCluster(3);
+  },
+  async after() {
+    await cluster?.stop();
+  },
+  async create(history) {
+    const bus = new RedisClusterMessageBus({
+      redis: { cluster: { rootNodes: cluster.urls.map((url) => ({ url })) } },
+      channel: `test-${randomUUID()}`, nodeId: randomUUID(), startTimeoutMs: 20_000, commandTimeoutMs: 2_000,
+      chatDeliveryWindowMs: 1_500, history, prefix: `p-${randomUUID()}:`,
+    });
+    await bus.start();
+    return bus;
+  },
+  async lose(bus) {
+    for (const server of cluster.servers) {
+      // replicas refuse writes: flush the masters only
+      if ((await cluster.cli(server.port, "ROLE")).startsWith("master")) {
+        await cluster.cli(server.port, "FLUSHALL");
+        await cluster.cli(server.port, "SCRIPT", "FLUSH");
+      }
+    }
     return bus;
   },
 });
