@@ -49,7 +49,7 @@ export class RoomDelivery {
       deliver: (message) => {
         const room = message.connection.room;
         const members = deps.membership.localMembers(room);
-        if (members.size > 0) void this.#deliver(room, members, message);
+        if (members.size > 0) void this.#deliver(room, members, message)?.catch((error: unknown) => deps.logger.debug({ room, err: String(error) }, "actionhero-ws: a repaired message could not be delivered"));
       },
       lost: (room) => history.lost(deps.membership.localMembers(room), room),
       logger: deps.logger,
@@ -97,26 +97,28 @@ export class RoomDelivery {
         return;
       }
       if (message.offset !== undefined && this.gaps !== undefined && !this.gaps.admit(room, message)) return;
-      await this.#deliver(room, members, message);
+      const pending = this.#deliver(room, members, message);
+      if (pending !== undefined) await pending;
     } finally {
       if (typeof message.echo === "string") this.#echoes.get(message.echo)?.();
     }
   }
 
-  async #deliver(room: string, members: ReadonlySet<Connection>, message: ChatBusMessage): Promise<void> {
+  /** A promise only when `say` middleware runs per recipient: the encode-once path stays free of one. */
+  #deliver(room: string, members: ReadonlySet<Connection>, message: ChatBusMessage): Promise<void> | undefined {
     const { middleware, logger } = this.deps;
     const payload = this.deps.payloadOf(message);
     if (!middleware.hasSay) {
       this.deps.deliver(members, payload, room);
-      return;
+      return undefined;
     }
-    await Promise.all([...members].map(async (connection) => {
+    return Promise.all([...members].map(async (connection) => {
       try {
         const personal = await middleware.runSay(connection, room, payload);
         if (personal) connection.sendMessage(personal);
       } catch (error) {
         logger.debug({ room, err: String(error) }, "actionhero-ws: say middleware threw; recipient skipped");
       }
-    }));
+    })).then(() => undefined);
   }
 }
