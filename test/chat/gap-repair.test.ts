@@ -12,6 +12,7 @@ import { RedisMessageBus } from "../../lib/stores/redis-message-bus.js";
 import type { ChatBusMessage } from "../../lib/stores/message-bus.js";
 import { startClientServer, waitFor, type ClientTestServer } from "../support/node-client.js";
 import { startRedisServer, type RedisServer } from "../support/redis-server.js";
+import { startCutProxy } from "../support/cut-proxy.js";
 import { busOptions } from "../support/store-options.js";
 
 describe("room history: gap repair between nodes", function () {
@@ -71,5 +72,30 @@ describe("room history: gap repair between nodes", function () {
     await waitFor(() => said.includes(35), 10_000, "the live ones");
     expect(resyncs).to.deep.equal(["defaultRoom"]);
     expect(said).to.deep.equal([0, 1, 2, 33, 34, 35]);
+  });
+
+  it("a node whose Redis link (and so its subscriber) was cut fills the gap once it is back", async function () {
+    const prefix = `c-${randomUUID()}:`;
+    const proxy = await startCutProxy(redis.port);
+    cleanup.push(() => proxy.close());
+    const a = await startClientServer({ redis: `redis://127.0.0.1:${new URL(proxy.url).port}`, redisPrefix: prefix, history: true });
+    cleanup.push(() => a.close());
+    const b = await startClientServer({ redis: redis.url, redisPrefix: prefix, history: true });
+    cleanup.push(() => b.close());
+    const client = await a.connect();
+    await client.roomAdd("defaultRoom");
+    const said: number[] = [];
+    const resyncs: string[] = [];
+    client.on("say", (m: ChatMessage) => said.push((m.message as { n: number }).n));
+    client.on("resync", (room: string) => resyncs.push(room));
+    for (const n of range(0, 5)) await b.ws.chatRoom.broadcast({}, "defaultRoom", { n });
+    await waitFor(() => said.length === 5, 10_000, "the first 5");
+    proxy.cut(1_000);
+    for (const n of range(5, 20)) await b.ws.chatRoom.broadcast({}, "defaultRoom", { n }); // A hears none of these
+    await waitFor(() => a.ws.stats().pubsubReconnects >= 1, 15_000, "A's subscriber back");
+    for (const n of range(25, 5)) await b.ws.chatRoom.broadcast({}, "defaultRoom", { n });
+    await waitFor(() => said.length >= 30, 10_000, `30 messages (got ${said.length})`);
+    expect(said).to.deep.equal(range(0, 30));
+    expect(resyncs).to.deep.equal([]);
   });
 });
