@@ -1,7 +1,7 @@
 /** actionhero-ws: Actionhero's websocket server, chat rooms and client as Express middleware. */
 export { actionheroWs } from "./actionhero-ws.js";
 export type { ActionheroWs, CloseOptions, Stats } from "./actionhero-ws.js";
-export type { ActionheroWsOptions, PrimusServerOptions, ClientDefaults, LimitOptions, ResolvedOptions } from "./options.js";
+export type { ActionheroWsOptions, PrimusServerOptions, ClientDefaults, HistoryOptions, LimitOptions, ResolvedOptions } from "./options.js";
 export type { ActionDefinition, ActionInput, ActionData, HttpRequester, Params } from "./actions/action.js";
 export type { ActionMiddleware, ActionMiddlewareFunction, ActionProcessorData, ActionStatus } from "./actions/action-middleware.js";
 export { Connection } from "./connection/connection.js";

@@ -1,5 +1,5 @@
 /** The option schema: a check and its description per key, and the pass that applies it. */
-import type { ActionheroWsOptions, LimitOptions, PrimusServerOptions } from "./option-types.js";
+import type { ActionheroWsOptions, HistoryOptions, LimitOptions, PrimusServerOptions } from "./option-types.js";
 import type { MetricsOptions } from "./stats/prometheus-metrics.js";
 
 export type Check = (value: unknown) => boolean;
@@ -51,6 +51,7 @@ export const topLevel: Record<keyof ActionheroWsOptions, [Check, string]> = {
       && ((v as MetricsOptions).prefix === undefined || /^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(String((v as MetricsOptions).prefix))),
     "{ registry: a prom-client Registry, prefix?: a metric name prefix }",
   ],
+  history: [(v) => isBool(v) || isPlainObject(v), "true, false or { size, ttlMs, metaTtlMs }"],
   handshake: [(v) => Array.isArray(v) && v.every((fn) => typeof fn === "function"), "an array of Express middleware functions (req, res, next)"],
 };
 
@@ -74,6 +75,12 @@ export const limitKeys: Record<keyof LimitOptions, [Check, string]> = {
   pendingHandshakesPerIp: [isPositiveInt, "a positive integer"],
   pendingHandshakes: [isPositiveInt, "a positive integer"],
   framesWhileOpening: [isPositiveInt, "a positive integer"],
+};
+
+export const historyKeys: Record<keyof HistoryOptions, [Check, string]> = {
+  size: [isPositiveInt, "a positive integer (messages per room)"],
+  ttlMs: [isPositiveInt, "a positive integer (ms)"],
+  metaTtlMs: [isPositiveInt, "a positive integer (ms)"],
 };
 
 /** runCluster()'s options (lib/workers/run-cluster.ts), checked the same way. */

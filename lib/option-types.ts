@@ -9,6 +9,7 @@ import type { Server as HttpsServer } from "node:https";
 import type { ActionDefinition } from "./actions/action.js";
 import type { Logger } from "./logger.js";
 import type { RedisOption } from "./stores/redis-option.js";
+import type { HistorySettings } from "./stores/room-history.js";
 import type { ChannelMode } from "./stores/bus-channels.js";
 import type { MetricsOptions } from "./stats/prometheus-metrics.js";
 import type { HandshakeMiddleware } from "./connection/connection-middleware.js";
@@ -116,6 +117,20 @@ export interface ActionheroWsOptions {
   metrics?: MetricsOptions;
   /** Express middleware run on every socket handshake (e.g. `[session, passport.session()]`). */
   handshake?: HandshakeMiddleware[];
+  /**
+   * Room history and recovery after a reconnect (README, "History and recovery"): `true`
+   * for the defaults, an object to bound it, `false` (the default) for none.
+   */
+  history?: boolean | HistoryOptions;
+}
+
+export interface HistoryOptions {
+  /** messages kept per room */
+  size?: number;
+  /** how long a message stays recoverable (ms) */
+  ttlMs?: number;
+  /** how long a silent room keeps its offsets and epoch (ms) */
+  metaTtlMs?: number;
 }
 
 export interface ResolvedOptions {
@@ -163,4 +178,5 @@ export interface ResolvedOptions {
   closeTimeoutMs: number;
   /** Redis bus: a chat message must reach a node within this of its publish, else it is dropped (redis-message-bus.ts). */
   chatDeliveryWindowMs: number;
+  history: HistorySettings | false;
 }

@@ -3,7 +3,7 @@
  * option-checks.ts, the types in option-types.ts).
  */
 
-export type { ActionheroWsOptions, ClientDefaults, LimitOptions, PrimusServerOptions, ResolvedOptions } from "./option-types.js";
+export type { ActionheroWsOptions, ClientDefaults, HistoryOptions, LimitOptions, PrimusServerOptions, ResolvedOptions } from "./option-types.js";
 import { Server as NetServer } from "node:net";
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
@@ -13,7 +13,9 @@ import type { Server as HttpsServer } from "node:https";
 import { actionDefinitionProblem } from "./actions/action.js";
 import type { ActionheroWsOptions, PrimusServerOptions, ResolvedOptions } from "./option-types.js";
 import { assertRoomName } from "./chat/room-name.js";
-import { checkKeys, isNonNegativeInt, isPlainObject, isString, limitKeys, serverKeys, topLevel } from "./option-checks.js";
+import { checkKeys, historyKeys, isNonNegativeInt, isPlainObject, isString, limitKeys, serverKeys, topLevel } from "./option-checks.js";
+import type { HistoryOptions } from "./option-types.js";
+import type { HistorySettings } from "./stores/room-history.js";
 
 
 /**
@@ -73,6 +75,13 @@ export const defaults = {
     // The generated client sends a roomAdd per room it re-joins and a detailsView on open.
     framesWhileOpening: 32,
   },
+  // Off until every part of issue 14 is in (gap repair between nodes, Redis Cluster):
+  // README, "History and recovery". `history: true` takes these bounds.
+  history: false,
+  historySize: 100,
+  historyTtlMs: 300_000,
+  // A quiet room keeps its epoch a day, so a client idle there still recovers (nothing missed).
+  historyMetaTtlMs: 86_400_000,
   metricsPrefix: "ahws_",
   maxFileBytes: 10 * 1024 * 1024,
   closeTimeoutMs: 10_000,
@@ -114,6 +123,7 @@ export function resolveOptions(input: ActionheroWsOptions = {}): ResolvedOptions
     checkKeys("server.", primusOptions, serverKeys);
   }
   if (input.limits) checkKeys("limits.", input.limits, limitKeys);
+  if (isPlainObject(input.history)) checkKeys("history.", input.history as object, historyKeys);
   if (input.client) {
     const c = input.client;
     if (c.apiPath !== undefined && !(isString(c.apiPath) && c.apiPath.startsWith("/"))) {
@@ -193,7 +203,18 @@ export function resolveOptions(input: ActionheroWsOptions = {}): ResolvedOptions
     handshake: input.handshake ?? [],
     maxFileBytes: d.maxFileBytes,
     closeTimeoutMs: d.closeTimeoutMs,
+    history: resolveHistory(input.history ?? d.history),
     chatDeliveryWindowMs: deliveryWindow(input.redisCommandTimeoutMs ?? d.redisCommandTimeoutMs),
+  };
+}
+
+function resolveHistory(history: boolean | HistoryOptions): HistorySettings | false {
+  if (history === false) return false;
+  const given = history === true ? {} : history;
+  return {
+    size: given.size ?? defaults.historySize,
+    ttlMs: given.ttlMs ?? defaults.historyTtlMs,
+    metaTtlMs: given.metaTtlMs ?? defaults.historyMetaTtlMs,
   };
 }
 

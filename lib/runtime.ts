@@ -25,7 +25,7 @@ import { RoomSubscriptions } from "./chat/room-subscriptions.js";
 import { ChatRoom } from "./chat/chat-room.js";
 import { keepStoreRecovered } from "./chat/store-recovery.js";
 import { FrameHandler } from "./protocol/frame-handler.js";
-import { refusedNotice, resyncNotice } from "./protocol/replies.js";
+import { refusedNotice, resyncNotice, roomResyncNotice } from "./protocol/replies.js";
 import { mountSocketServer, type MountedSocketServer } from "./transport/socket-server.js";
 import { broadcastToRoom, roomMirror } from "./transport/room-broadcast.js";
 import { primusOptions } from "./transport/primus-options.js";
@@ -84,7 +84,16 @@ export class Runtime extends EventEmitter {
 
     this.rpc = new ClusterRpc(this.bus, options.id, options.serverToken, options.rpcTimeout, (id) => this.connections.has(id), logger);
     allowConnectionCommands(this.rpc, this.connections);
-    this.subscriptions = new RoomSubscriptions(this.bus, options.roomLingerMs, logger);
+    const bus = this.bus;
+    this.subscriptions = new RoomSubscriptions({
+      subscribeRoom: (room) => bus.subscribeRoom(room),
+      // A room no longer followed here: its offsets start afresh when it is again (gap-repair.ts).
+      unsubscribeRoom: (room) => {
+        this.chatRoom.delivery.gaps?.forget(room);
+        return bus.unsubscribeRoom(room);
+      },
+      deadRooms: (rooms) => bus.deadRooms(rooms),
+    }, options.roomLingerMs, logger);
     this.membership = new Membership(this.store, roomMirror, this.subscriptions);
     this.chatRoom = new ChatRoom({
       store: this.store,
@@ -96,6 +105,9 @@ export class Runtime extends EventEmitter {
       logger,
       deliver: (members, frame, room) => {
         if (this.primus) broadcastToRoom(this.primus, members, frame, room);
+      },
+      notifyLost: (members, room) => {
+        for (const connection of members) connection.sendMessage(roomResyncNotice(room));
       },
     });
     routeBusMessages(this.bus, options.serverToken, { chat: (message) => this.chatRoom.delivery.receive(message), rpc: this.rpc }, logger);

@@ -44,6 +44,16 @@ describe("options", function () {
       throwsNaming({ server: { pathname: "/primus", authorization: () => true } }, "server.authorization", /unknown option/);
     });
 
+    it("an unknown history. key throws naming it", () => {
+      throwsNaming({ history: { length: 5 } }, "history.length", /unknown option/);
+    });
+
+    it("history: off by default, true takes the default bounds, an object overrides some", () => {
+      expect(resolveOptions().history).to.equal(false);
+      expect(resolveOptions({ history: true }).history).to.deep.equal({ size: 100, ttlMs: 300_000, metaTtlMs: 86_400_000 });
+      expect(resolveOptions({ history: { size: 5 } }).history).to.deep.equal({ size: 5, ttlMs: 300_000, metaTtlMs: 86_400_000 });
+    });
+
     it("an unknown limits. key throws naming it", () => {
       throwsNaming({ limits: { messagesPerMinute: 5 } }, "limits.messagesPerMinute", /unknown option/);
     });
@@ -106,6 +116,10 @@ describe("options", function () {
       ["limits.pendingHandshakesPerIp", { limits: { pendingHandshakesPerIp: 0 } }, "limits.pendingHandshakesPerIp"],
       ["limits.pendingHandshakes", { limits: { pendingHandshakes: 1.5 } }, "limits.pendingHandshakes"],
       ["logger without warn", { logger: { debug() {}, info() {}, error() {} } }, "logger"],
+      ["history = 'yes'", { history: "yes" }, "history"],
+      ["history.size = 0", { history: { size: 0 } }, "history.size"],
+      ["history.ttlMs = -1", { history: { ttlMs: -1 } }, "history.ttlMs"],
+      ["history.metaTtlMs = 1.5", { history: { metaTtlMs: 1.5 } }, "history.metaTtlMs"],
     ];
     for (const [name, options, key] of cases) {
       it(`${name} -> TypeError naming "${key}"`, () => throwsNaming(options, key, /must be /));
@@ -135,6 +149,7 @@ describe("options", function () {
         redisStartTimeoutMs: 10_000,
         redisCommandTimeoutMs: 1_500,
         heartbeatMs: 5_000,
+        history: false,
         nodeTtlMs: 15_000,
         secret: undefined,
         actions: [],

@@ -28,6 +28,8 @@
   var DEFAULT_ROOM = "defaultRoom";
   var ROOMS_REFRESH_MS = 5000;
   var MAX_MESSAGES_PER_ROOM = 500;
+  // How many of a room's last messages are shown when it is joined.
+  var HISTORY_SHOWN = 20;
 
   var query = new URLSearchParams(window.location.search);
   function flag(name) {
@@ -274,11 +276,9 @@
     dom.messages.scrollTop = dom.messages.scrollHeight;
   }
 
-  function onSay(frame) {
-    if (!frame || typeof frame.room !== "string") return;
+  function entryOf(frame) {
     var from = frame.from === undefined || frame.from === null ? "" : String(frame.from);
-    var announcement = from === "0" && isJoinLeave(frame.message);
-    addEntry(frame.room, {
+    return {
       kind: "message",
       room: frame.room,
       from: from,
@@ -286,8 +286,40 @@
       sentAt: frame.sentAt,
       text: messageText(frame),
       mine: !!client && from === String(client.id),
-      announcement: announcement,
-    });
+      announcement: from === "0" && isJoinLeave(frame.message),
+      // the room's number of the message when the server keeps history (README, "History and recovery")
+      offset: typeof frame.offset === "number" ? frame.offset : null,
+    };
+  }
+
+  // The room's last messages, shown above what arrived since the join (roomHistory; a
+  // server without history answers an error, and the room simply starts empty).
+  function loadHistory(room) {
+    if (!client || typeof client.roomHistory !== "function") return;
+    client.roomHistory(room, { limit: HISTORY_SHOWN }).then(function (reply) {
+      var log = logOf(room);
+      var firstLive = null;
+      for (var i = 0; i < log.length; i++) {
+        if (log[i].offset !== null && log[i].offset !== undefined) {
+          firstLive = log[i].offset;
+          break;
+        }
+      }
+      var older = (reply.data || []).filter(function (frame) {
+        return typeof frame.offset === "number" && (firstLive === null || frame.offset < firstLive) && !(frame.from === "0" && isJoinLeave(frame.message));
+      }).map(entryOf);
+      if (older.length === 0) return;
+      log.splice.apply(log, [0, 0].concat(older));
+      if (keyOf(room) === keyOf(ui.currentRoom)) renderMessages();
+    }, function () {});
+  }
+
+  function onSay(frame) {
+    if (!frame || typeof frame.room !== "string") return;
+    var entry = entryOf(frame);
+    var from = entry.from;
+    var announcement = entry.announcement;
+    addEntry(frame.room, entry);
     if (announcement) {
       // The announcement is sent just before the membership changes; count a bit later.
       scheduleRoomsRefresh(300);
@@ -484,6 +516,7 @@
         function () {
           ui.joined.add(room);
           selectRoom(room);
+          loadHistory(room);
         },
         function (err) {
           var text = errorText(err);
@@ -655,6 +688,16 @@
       syncFromClient();
       if (!wasLoading) notice("Reconnected as " + shortId(client.id) + ".", "info");
       refreshRooms();
+    });
+    // After a reconnect the client delivered what this page missed as ordinary messages.
+    client.on("recovered", function (room, count) {
+      if (count > 0) addEntry(room, { kind: "notice", text: "Reconnected — " + count + " messages caught up.", level: "info", at: Date.now() });
+    });
+    // Missed messages the server no longer has: show the room's latest instead of a silent gap.
+    client.on("resync", function (room) {
+      ui.logs.set(keyOf(room), [{ kind: "notice", text: "Some messages were missed; showing the latest.", level: "info", at: Date.now() }]);
+      if (keyOf(room) === keyOf(ui.currentRoom)) renderMessages();
+      loadHistory(room);
     });
     client.on("timeout", renderState);
     client.on("error", function (err) {

@@ -16,6 +16,7 @@ import type { Membership } from "./membership.js";
 import { RoomDelivery, type LocalDelivery } from "./room-delivery.js";
 import { chatErrors } from "./chat-errors.js";
 import { assertRoomName } from "./room-name.js";
+import { RoomHistoryReader, type RecoveryReply } from "./room-history-reader.js";
 
 export { chatErrors } from "./chat-errors.js";
 
@@ -32,6 +33,7 @@ export interface ChatSettings {
   rpcTimeout: number;
   defaultMiddlewarePriority: number;
   limits: { roomNameBytes: number; roomsPerConnection: number };
+  history: { size: number } | false;
 }
 
 export interface ChatRoomDeps {
@@ -43,12 +45,16 @@ export interface ChatRoomDeps {
   settings: ChatSettings;
   logger: Logger;
   deliver: LocalDelivery;
+  /** A gap in a room's messages the history cannot fill: tell these members (runtime.ts sends the notice). */
+  notifyLost?: (connections: ReadonlySet<Connection>, room: string) => void;
 }
 
 export class ChatRoom {
   readonly middleware: ChatMiddlewareChain;
   /** Delivers chat messages from the bus to this node's members (the bus router calls it). */
   readonly delivery: RoomDelivery;
+  /** Missed and recent messages from the room's history (room-history-reader.ts). */
+  readonly #history: RoomHistoryReader;
   readonly #deps: ChatRoomDeps & { nodeId: string; serverToken: string; roomNameBytes: number; roomsPerConnection: number };
 
   constructor(deps: ChatRoomDeps) {
@@ -63,6 +69,17 @@ export class ChatRoom {
       nodeId: settings.id,
       timeoutMs: settings.rpcTimeout,
       logger: deps.logger,
+      history: settings.history && deps.bus.history ? {
+        read: (room, query) => deps.bus.readHistory(room, query),
+        size: settings.history.size,
+        lost: (connections, room) => deps.notifyLost?.(connections, room),
+      } : undefined,
+    });
+    this.#history = new RoomHistoryReader({
+      bus: deps.bus,
+      middleware: this.middleware,
+      payloadOf: (message) => this.generateMessagePayload(message),
+      size: settings.history ? settings.history.size : 0,
     });
     deps.rpc.allow("api.chatRoom.addMember", (id, room) => this.addMember(String(id), room as string));
     deps.rpc.allow("api.chatRoom.removeMember", (id, room) => this.removeMember(String(id), room as string));
@@ -70,7 +87,13 @@ export class ChatRoom {
 
   /** Overridable: the frame delivered to clients for a bus message. */
   generateMessagePayload(message: ChatBusMessage): ChatPayload {
-    return { message: message.message, room: message.connection.room, from: message.connection.id, context: "user", sentAt: message.sentAt };
+    const payload: ChatPayload = { message: message.message, room: message.connection.room, from: message.connection.id, context: "user", sentAt: message.sentAt };
+    // Our additions when the room keeps history (Actionhero's client ignores them).
+    if (message.offset !== undefined) {
+      payload.offset = message.offset;
+      payload.epoch = message.epoch;
+    }
+    return payload;
   }
 
   /** Overridable: what `roomStatus` shows of a stored member. */
@@ -149,6 +172,28 @@ export class ChatRoom {
       return this.generateMemberDetails(connection);
     });
     return true;
+  }
+
+  /**
+   * `roomAdd` with `since` (a client re-joining after a reconnect): checks `since`, joins,
+   * then answers with the messages that followed it, or says they are gone.
+   */
+  async addMemberSince(connection: Connection, room: string, since: unknown): Promise<RecoveryReply> {
+    assertRoomName(room, this.#deps.roomNameBytes);
+    const checked = this.#history.checkSince(room, since);
+    await this.#history.checkNotAhead(room, checked);
+    await this.addMember(connection.id, room);
+    return this.#history.recover(connection, room, checked);
+  }
+
+  /**
+   * The newest messages of a room, oldest first (`{ limit?, before? }`). With `connection`
+   * (the `roomHistory` verb) only a member may read, and its `say` middleware applies.
+   */
+  async history(room: string, options?: unknown, connection?: Connection): Promise<ChatPayload[]> {
+    assertRoomName(room, this.#deps.roomNameBytes);
+    if (connection && !connection.rooms.includes(room)) throw new Error(chatErrors.notInRoom(room));
+    return this.#history.recent(room, options, connection);
   }
 
   /** Removes a connection (on any node) from a room; runs `leave` middleware (a throw keeps it in). */

@@ -162,7 +162,17 @@ export interface ChatMessage<M = unknown> {
   from: string;
   context: "user";
   sentAt: number;
+  /** The room's offset of this message, when the server keeps room history (option `history`). */
+  offset?: number;
+  /** The room's history epoch, with `offset`. */
+  epoch?: string;
   [key: string]: unknown;
+}
+
+/** `roomHistory` options: the newest `limit` messages (default: all kept), below offset `before`. */
+export interface RoomHistoryOptions {
+  limit?: number;
+  before?: number;
 }
 
 export interface WelcomeFrame {
@@ -238,7 +248,12 @@ export interface ActionheroClientEvents {
   error: [error: ClientError];
   /** Every incoming frame, before routing. */
   message: [frame: IncomingFrame];
+  /** A chat message, live or recovered after a reconnect (each offset once, in order). */
   say: [message: ChatMessage];
+  /** After a reconnect, a room's missed messages were delivered as `say` events (`count` of them). */
+  recovered: [room: string, count: number];
+  /** After a reconnect, a room's missed messages could not be recovered: reload its state. */
+  resync: [room: string, reason: string];
   alert: [frame: AlertFrame];
   welcome: [frame: WelcomeFrame];
   api: [frame: ApiFrame];
@@ -313,6 +328,11 @@ export declare class ActionheroWebsocketClient {
   /** Joins a room; on success it is added to `rooms` once. */
   roomAdd(room: string): Promise<VerbResponse<boolean>>;
   roomAdd(room: string, callback: ResponseCallback<VerbResponse<boolean>>): void;
+
+  /** The room's newest messages, oldest first (members only; the server's option `history`). */
+  roomHistory(room: string, options?: RoomHistoryOptions): Promise<VerbResponse<ChatMessage[]>>;
+  roomHistory(room: string, options: RoomHistoryOptions, callback: ResponseCallback<VerbResponse<ChatMessage[]>>): void;
+  roomHistory(room: string, callback: ResponseCallback<VerbResponse<ChatMessage[]>>): void;
 
   /** Removes the room from `rooms`, then leaves it. */
   roomLeave(room: string): Promise<VerbResponse<boolean>>;

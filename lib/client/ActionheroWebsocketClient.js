@@ -134,6 +134,8 @@ var ActionheroWebsocketClient = function (options, client) {
   this._run = 0;            // bumped whenever a configure() becomes stale
   this._hasConnected = false;
   this._closed = true;
+  this._offsets = {};       // room -> {offset, epoch} of the last message received (room history)
+  this._recovering = {};    // room -> live messages held while its re-join recovers the gap
 };
 
 var proto = ActionheroWebsocketClient.prototype;
@@ -407,6 +409,7 @@ proto.configure = function (callback) {
   var rooms = this.rooms.slice();
   var waiting = rooms.length;
   var reconnecting = this._hasConnected;
+  this._recovering = {};
 
   function details() {
     self._send({ event: 'detailsView' }, function (frame) {
@@ -416,9 +419,19 @@ proto.configure = function (callback) {
     });
   }
 
-  function joined(room) {
+  function joined(room, since) {
     return function (frame) {
       if (run !== self._run) return;
+      if (since && frame && frame.error && errorMessage(frame.error).indexOf('already in this room') === -1) {
+        // The server refused the recovery (its history is off now, or our offset is not
+        // valid there): join plainly and tell the app to reload the room.
+        self._send({ event: 'roomAdd', room: room }, function (plain) {
+          self._recovered(room, null);
+          joined(room, null)(plain);
+        });
+        return;
+      }
+      if (since) self._recovered(room, frame);
       if (frame && frame.error && errorMessage(frame.error).indexOf('already in this room') === -1) {
         var err = new Error('could not re-join room "' + room + '": ' + errorMessage(frame.error));
         err.room = room;
@@ -430,7 +443,56 @@ proto.configure = function (callback) {
   }
 
   if (!waiting) return details();
-  for (var i = 0; i < rooms.length; i++) this._send({ event: 'roomAdd', room: rooms[i] }, joined(rooms[i]));
+  for (var i = 0; i < rooms.length; i++) {
+    var frame = { event: 'roomAdd', room: rooms[i] };
+    var last = hasOwn.call(this._offsets, rooms[i]) ? this._offsets[rooms[i]] : null;
+    // Ask for what followed the last message we got; live ones wait until the answer.
+    if (last && reconnecting) {
+      frame.since = { offset: last.offset, epoch: last.epoch };
+      this._recovering[rooms[i]] = [];
+    }
+    this._send(frame, joined(rooms[i], frame.since));
+  }
+};
+
+// The answer to a re-join with `since`: the missed messages become 'say' events, in order,
+// then the live ones held meanwhile; each offset once. When the gap cannot be filled the
+// app gets 'resync' (room, reason) and reloads the room instead of silently skipping it.
+proto._recovered = function (room, reply) {
+  var held = this._recovering[room] || [];
+  delete this._recovering[room];
+  var data = reply && !reply.error && reply.data && typeof reply.data === 'object' ? reply.data : null;
+  var i;
+  if (data && data.recovered === true && isArray(data.messages)) {
+    var count = 0;
+    for (i = 0; i < data.messages.length; i++) {
+      if (this._track(data.messages[i])) {
+        count++;
+        this.emit('say', data.messages[i]);
+      }
+    }
+    this.emit('recovered', room, count);
+  } else {
+    if (data && typeof data.epoch === 'string' && typeof data.offset === 'number') {
+      this._offsets[room] = { offset: data.offset, epoch: data.epoch };
+    } else {
+      delete this._offsets[room];
+    }
+    this.emit('resync', room, data && data.reason ? String(data.reason) : 'the room could not be recovered');
+  }
+  for (i = 0; i < held.length; i++) {
+    if (this._track(held[i])) this.emit('say', held[i]);
+  }
+};
+
+// Remembers a message's offset; false for one already received (a duplicate).
+proto._track = function (message) {
+  if (!message || typeof message.offset !== 'number' || typeof message.epoch !== 'string') return true;
+  var room = message.room;
+  var last = hasOwn.call(this._offsets, room) ? this._offsets[room] : null;
+  if (last && last.epoch === message.epoch && message.offset <= last.offset) return false;
+  this._offsets[room] = { offset: message.offset, epoch: message.epoch };
+  return true;
 };
 
 proto._configured = function (frame, reconnecting) {
@@ -688,12 +750,24 @@ proto.roomLeave = function (room, callback) {
   return respond(callback, function (done) {
     var at = indexOf(self.rooms, room);
     if (at !== -1) self.rooms.splice(at, 1);
+    delete self._offsets[room];
     self._send({ event: 'roomLeave', room: room }, function (reply) {
       self._refreshDetails(function () {
         if (done) done(reply);
       });
     });
   });
+};
+
+// The room's newest messages, oldest first (`options`: {limit, before}); members only.
+proto.roomHistory = function (room, options, callback) {
+  if (typeof options === 'function' && callback === undefined) {
+    callback = options;
+    options = null;
+  }
+  var copy = {};
+  if (options && typeof options === 'object') merge(copy, options);
+  return this._request({ event: 'roomHistory', room: room, options: copy }, callback);
 };
 
 proto.documentation = function (callback) {
@@ -716,7 +790,9 @@ proto.handleMessage = function (message) {
     var key = String(message.messageId);
     if (hasOwn.call(this.callbacks, key)) this._resolve(key, message);
   } else if (context === 'user') {
-    this.emit('say', message);
+    var held = typeof message.room === 'string' && hasOwn.call(this._recovering, message.room) ? this._recovering[message.room] : null;
+    if (held) held.push(message);
+    else if (this._track(message)) this.emit('say', message);
   } else if (context === 'alert') {
     this.emit('alert', message);
   } else if (context === 'api' && message.event === 'refused') {
@@ -726,6 +802,8 @@ proto.handleMessage = function (message) {
     this.emit('welcome', message);
   } else if (context === 'api') {
     this.emit('api', message);
+    // A room's messages were lost between the server's nodes and cannot be recovered.
+    if (message.event === 'resync' && typeof message.room === 'string') this.emit('resync', message.room, String(message.message || ''));
     // The server is ending this connection and says why (before the close, on every transport).
     if (message.event === 'close') {
       this.closeNotice = message;

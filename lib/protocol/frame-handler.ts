@@ -149,7 +149,10 @@ export class FrameHandler {
       case "detailsView":
         return connection.details();
       case "roomAdd":
-        return chat.addMember(connection.id, room);
+        // `since`: a re-join after a reconnect asking for what it missed (room-history-reader.ts).
+        return words[1] !== undefined ? chat.addMemberSince(connection, room, words[1]) : chat.addMember(connection.id, room);
+      case "roomHistory":
+        return chat.history(room, words[1], connection);
       case "roomLeave":
         return chat.removeMember(connection.id, room);
       case "roomView":

@@ -114,6 +114,14 @@ export function resyncNotice(): Record<string, unknown> {
   return { context: "api", event: "resync", message: "the server lost its message bus for a moment: messages may have been missed" };
 }
 
+/**
+ * Sent to a room's members on this node when messages of that room were lost between nodes
+ * and its history could not fill the gap: the generated client emits `resync` with the room.
+ */
+export function roomResyncNotice(room: string): Record<string, unknown> {
+  return { context: "api", event: "resync", room, message: "messages of this room were lost and cannot be recovered" };
+}
+
 /** The error of a frame over the bound of those waiting for connection middleware. */
 export function notOpenYet(bound: number): string {
   return `the connection is not open yet (its connection middleware is still running): at most ${bound} frames wait for the welcome`;

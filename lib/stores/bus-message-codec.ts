@@ -58,6 +58,7 @@ function shapeProblem(m: Record<string, unknown>): string | undefined {
       }
       if (typeof m.sentAt !== "number") return "chat message needs a numeric sentAt";
       if (m.deliverBy !== undefined && typeof m.deliverBy !== "number") return "chat message deliverBy must be a number";
+      if (m.offset !== undefined && !(Number.isSafeInteger(m.offset) && typeof m.epoch === "string")) return "chat message offset must be an integer with a string epoch";
       return undefined;
     }
     case "do":

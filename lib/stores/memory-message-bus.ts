@@ -10,10 +10,14 @@
 import { EventEmitter } from "node:events";
 import type { BusMessage, MessageBus } from "./message-bus.js";
 import { dispatchBusPayload, encodeBusMessage } from "./bus-message-codec.js";
+import { MemoryRoomHistory } from "./memory-room-history.js";
+import type { HistoryQuery, HistoryRead, HistorySettings } from "./room-history.js";
 
 export interface MemoryMessageBusOptions {
   /** Where handler errors go when no `error` listener is attached. Default `console.warn`. */
   log?: (message: string) => void;
+  /** Keep each room's history (option `history`); off when absent or false. */
+  history?: HistorySettings | false;
 }
 
 export class MemoryMessageBus extends EventEmitter implements MessageBus {
@@ -23,10 +27,21 @@ export class MemoryMessageBus extends EventEmitter implements MessageBus {
   #closed = false;
   #started = false;
   #received = 0;
+  readonly #history: MemoryRoomHistory | undefined;
 
   constructor(options: MemoryMessageBusOptions = {}) {
     super();
     this.#log = options.log;
+    this.#history = options.history ? new MemoryRoomHistory(options.history) : undefined;
+  }
+
+  get history(): boolean {
+    return this.#history !== undefined;
+  }
+
+  async readHistory(room: string, query: HistoryQuery): Promise<HistoryRead> {
+    if (this.#history === undefined) throw new Error("actionhero-ws: room history is off (option `history`)");
+    return this.#history.read(room, query);
   }
 
   async start(): Promise<void> {
@@ -53,7 +68,9 @@ export class MemoryMessageBus extends EventEmitter implements MessageBus {
    */
   async publish(message: BusMessage, _toNode?: string): Promise<void> {
     if (this.#closed) throw new Error("actionhero-ws: message bus is closed");
-    const raw = encodeBusMessage(message);
+    let raw = encodeBusMessage(message);
+    // Kept whether or not the room is subscribed here, as the Redis script does.
+    if (this.#history !== undefined && message.messageType === "chat") raw = this.#history.append(message.connection.room, raw);
     // One node: a command or reply is always for this node; a room's chat only when subscribed.
     if (message.messageType === "chat" && !this.#rooms.has(message.connection.room)) return;
     this.#queue.push(raw);

@@ -9,6 +9,7 @@
  * and never ask which it is.
  */
 import type { EventEmitter } from "node:events";
+import type { HistoryQuery, HistoryRead } from "./room-history.js";
 
 export interface ChatBusMessage {
   messageType: "chat";
@@ -23,6 +24,10 @@ export interface ChatBusMessage {
    * the sender may have answered its `say` with an error (redis-message-bus.ts).
    */
   deliverBy?: number;
+  /** Our addition: the room's offset of this message, when the room keeps history (room-history.ts). */
+  offset?: number;
+  /** Our addition: the room's history epoch, with `offset`. */
+  epoch?: string;
 }
 
 /** A cross-node command; `method` is checked against a fixed allowlist by the receiver. */
@@ -78,6 +83,10 @@ export interface MessageBus extends EventEmitter {
    * self-check (chat/room-subscriptions.ts) repairs them by subscribing again.
    */
   deadRooms(rooms: Iterable<string>): Promise<string[]>;
+  /** true when chat messages get offsets and rooms keep history (option `history`). */
+  readonly history: boolean;
+  /** The room's kept history (room-history.ts); rejects when `history` is false. */
+  readHistory(room: string, query: HistoryQuery): Promise<HistoryRead>;
   /** Called with every well-formed message on the channel (token checked by the caller). */
   onMessage(handler: (message: BusMessage) => void): void;
 }

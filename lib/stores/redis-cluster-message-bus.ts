@@ -24,6 +24,8 @@
  * after a move), `bad-message`, `error`.
  */
 import { EventEmitter } from "node:events";
+import type { HistoryQuery, HistoryRead, HistorySettings } from "./room-history.js";
+import { RedisRoomHistory } from "./redis-room-history.js";
 import type { BusMessage, MessageBus } from "./message-bus.js";
 import { dispatchBusPayload, encodeBusMessage } from "./bus-message-codec.js";
 import { DeliveryDeadline } from "./delivery-deadline.js";
@@ -38,6 +40,10 @@ export interface RedisClusterMessageBusOptions extends RedisConnectionOptions {
   nodeId: string;
   /** How long after its publish a chat message may still be delivered (below `commandTimeoutMs`). */
   chatDeliveryWindowMs: number;
+  /** Keep each room's history (option `history`); its keys share the room's slot. Off when absent or false. */
+  history?: HistorySettings | false;
+  /** Key prefix of the history keys (option `redisPrefix`). */
+  prefix?: string;
 }
 
 /** First wait after `sharded-channel-moved-error`, doubled per failed attempt. */
@@ -57,6 +63,7 @@ export class RedisClusterMessageBus extends EventEmitter implements MessageBus {
   readonly #roomChannels = new Map<string, string>();
   readonly #log: ((message: string) => void) | undefined;
   readonly #deadline: DeliveryDeadline;
+  readonly #history: RedisRoomHistory | undefined;
   #received = 0;
   #started = false;
   #closed = false;
@@ -74,6 +81,7 @@ export class RedisClusterMessageBus extends EventEmitter implements MessageBus {
     this.#log = options.log;
     this.#deadline = new DeliveryDeadline(options.chatDeliveryWindowMs, this, this.#log);
     this.#connection = new RedisClusterConnection(options.redis, options);
+    this.#history = options.history ? new RedisRoomHistory(options.prefix ?? "", options.history, "SPUBLISH") : undefined;
     this.#connection.on("error", (error: Error) => emitErrorSafely(this, error, this.#log));
     this.#connection.on("down", (cause: Error) => {
       if (this.#started && !this.#closed) this.emit("down", cause);
@@ -122,8 +130,16 @@ export class RedisClusterMessageBus extends EventEmitter implements MessageBus {
     const channel = message.messageType === "chat"
       ? this.#roomChannels.get(message.connection.room) ?? this.channels.room(message.connection.room)
       : toNode === undefined ? this.channels.all : this.channels.node(toNode);
+    const history = this.#history;
+    if (history !== undefined && message.messageType === "chat") {
+      await history.publish(this.#send, message.connection.room, channel, raw);
+      return;
+    }
     await this.#connection.run(() => this.#connection.cluster.sPublish(channel, raw));
   }
+
+  /** A command routed by its first key's slot, bounded as every command (the history's scripts). */
+  readonly #send = (key: string, args: string[]): Promise<unknown> => this.#connection.run(() => this.#connection.cluster.sendCommand(key, false, args));
 
   async subscribeRoom(room: string): Promise<void> {
     if (this.#closed) throw new Error("actionhero-ws: message bus is closed");
@@ -156,6 +172,16 @@ export class RedisClusterMessageBus extends EventEmitter implements MessageBus {
 
   readonly #publishProbe = (room: string, raw: string): Promise<unknown> =>
     this.#connection.run(() => this.#connection.cluster.sPublish(this.channels.room(room), raw));
+
+  get history(): boolean {
+    return this.#history !== undefined;
+  }
+
+  async readHistory(room: string, query: HistoryQuery): Promise<HistoryRead> {
+    const history = this.#history;
+    if (history === undefined) throw new Error("actionhero-ws: room history is off (option `history`)");
+    return history.read(this.#send, room, query);
+  }
 
   onMessage(handler: (message: BusMessage) => void): void {
     this.#handlers.push(handler);

@@ -26,6 +26,8 @@ import { dispatchBusPayload, encodeBusMessage } from "./bus-message-codec.js";
 import { DeliveryDeadline } from "./delivery-deadline.js";
 import { busChannels, type BusChannels, type ChannelMode } from "./bus-channels.js";
 import { SubscriptionProbe } from "./subscription-probe.js";
+import { RedisRoomHistory } from "./redis-room-history.js";
+import type { HistoryQuery, HistoryRead, HistorySettings } from "./room-history.js";
 import {
   emitErrorSafely,
   RedisConnection,
@@ -44,6 +46,10 @@ export interface RedisMessageBusOptions extends RedisConnectionOptions {
   nodeId: string;
   /** How long after its publish a chat message may still be delivered (below `commandTimeoutMs`). */
   chatDeliveryWindowMs: number;
+  /** Keep each room's history (option `history`), written by the publish itself; off when absent or false. */
+  history?: HistorySettings | false;
+  /** Key prefix of the history keys (option `redisPrefix`). */
+  prefix?: string;
 }
 
 
@@ -64,6 +70,7 @@ export class RedisMessageBus extends EventEmitter implements MessageBus {
   #down = false;
   #resyncPending = false;
   readonly #deadline: DeliveryDeadline;
+  readonly #history: RedisRoomHistory | undefined;
 
   /** Throws (TypeError) on invalid options; connects only in `start()`. */
   constructor(options: RedisMessageBusOptions) {
@@ -77,6 +84,7 @@ export class RedisMessageBus extends EventEmitter implements MessageBus {
     this.#probe = new SubscriptionProbe(this.nodeId, options.commandTimeoutMs);
     this.#log = options.log;
     this.#deadline = new DeliveryDeadline(options.chatDeliveryWindowMs, this, this.#log);
+    this.#history = options.history ? new RedisRoomHistory(options.prefix ?? "", options.history) : undefined;
     this.#publisher = RedisConnection.from(options.redis, options);
     this.#subscriber = this.#publisher.duplicate();
     for (const connection of [this.#publisher, this.#subscriber]) {
@@ -127,7 +135,25 @@ export class RedisMessageBus extends EventEmitter implements MessageBus {
     const channel = message.messageType === "chat"
       ? this.#roomChannels.get(message.connection.room) ?? this.channels.room(message.connection.room)
       : toNode === undefined ? this.channels.all : this.channels.node(toNode);
+    const history = this.#history;
+    if (history !== undefined && message.messageType === "chat") {
+      await history.publish(this.#send, message.connection.room, channel, raw);
+      return;
+    }
     await this.#publisher.run((c) => c.publish(channel, raw));
+  }
+
+  /** A command on the publisher, bounded as every command (the history's scripts). */
+  readonly #send = (_key: string, args: string[]): Promise<unknown> => this.#publisher.run((c) => c.sendCommand(args));
+
+  get history(): boolean {
+    return this.#history !== undefined;
+  }
+
+  async readHistory(room: string, query: HistoryQuery): Promise<HistoryRead> {
+    const history = this.#history;
+    if (history === undefined) throw new Error("actionhero-ws: room history is off (option `history`)");
+    return history.read(this.#send, room, query);
   }
 
   /** Resolves once Redis confirmed the SUBSCRIBE (a no-op on the single channel). */

@@ -405,6 +405,18 @@ describe(SUITE, function () {
       await joinRoom(minPage, "anotherRoom");
       expect((await chatInfo(minPage)).rooms.sort()).to.deep.equal(["anotherRoom", "defaultRoom"]);
     });
+
+    it("(i) a page that joins later shows the room's last messages (room history), in order", async function () {
+      const alice = await openChat(context, server.url, "", "alice");
+      const t = token();
+      const said = [1, 2, 3].map((n) => `${t} earlier ${n}`);
+      for (const text of said) await say(alice, text);
+      await waitForMessages(alice, `${t} earlier`, 3);
+      const bob = await openChat(await anotherBrowser(), server.url, "", "bob");
+      await waitForMessages(bob, `${t} earlier`, 3);
+      const shown = (await userMessages(bob)).filter((m) => m.text.startsWith(t));
+      expect(shown.map((m) => m.text)).to.deep.equal(said);
+    });
   });
 
   describe("an example server of its own per test", function () {

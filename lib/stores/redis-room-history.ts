@@ -1,0 +1,104 @@
+/**
+ * The Redis store's room history (room-history.ts): per room a stream of the last messages
+ * and a hash with the room's epoch and last offset, both keys hash-tagged on the room
+ * (`<prefix>chatRoom:history:{<room>}`, `<prefix>chatRoom:historyMeta:{<room>}`), so they
+ * share a slot with the room's channel on Redis Cluster.
+ *
+ * One script per say assigns the offset, appends to the stream (trimmed to `size`) and
+ * publishes, so a message is in the history exactly when it was published, in one round
+ * trip. When the hash is missing (never written, evicted, Redis flushed or replaced) the
+ * script starts a new epoch from Redis' clock and drops any stale stream.
+ */
+import { createHash } from "node:crypto";
+import { answerQuery, type HistoryEntry, type HistoryQuery, type HistoryRead, type HistorySettings } from "./room-history.js";
+
+/** Sends one command; `key` routes it on Redis Cluster (every key of a call shares its slot). */
+export type SendCommand = (key: string, args: string[]) => Promise<unknown>;
+
+const APPEND = `
+local epoch = redis.call('HGET', KEYS[2], 'epoch')
+local offset
+if not epoch then
+  local t = redis.call('TIME')
+  local stamp = t[1] .. string.format('%06d', tonumber(t[2]))
+  epoch = stamp .. '-' .. string.sub(redis.sha1hex(ARGV[6] .. '\\n' .. stamp), 1, 8)
+  redis.call('DEL', KEYS[1])
+  redis.call('HSET', KEYS[2], 'epoch', epoch, 'offset', 1)
+  offset = 1
+else
+  offset = redis.call('HINCRBY', KEYS[2], 'offset', 1)
+end
+local raw = string.sub(ARGV[2], 1, -2) .. ',"offset":' .. offset .. ',"epoch":"' .. epoch .. '"}'
+redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[3], '*', 'o', offset, 'm', raw)
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+return redis.call(ARGV[7], ARGV[1], raw)
+`;
+
+const READ = `
+local meta = redis.call('HMGET', KEYS[2], 'epoch', 'offset')
+local t = redis.call('TIME')
+return {meta[1] or '', meta[2] or '0', t[1] .. string.format('%06d', tonumber(t[2])), redis.call('XRANGE', KEYS[1], '-', '+')}
+`;
+
+const sha1 = (text: string) => createHash("sha1").update(text).digest("hex");
+const APPEND_SHA = sha1(APPEND);
+const READ_SHA = sha1(READ);
+
+export interface HistoryKeys {
+  stream(room: string): string;
+  meta(room: string): string;
+}
+
+export function historyKeys(prefix: string): HistoryKeys {
+  return {
+    stream: (room) => `${prefix}chatRoom:history:{${room}}`,
+    meta: (room) => `${prefix}chatRoom:historyMeta:{${room}}`,
+  };
+}
+
+/** EVALSHA, and EVAL once when Redis does not know the script yet (a restart, SCRIPT FLUSH). */
+async function runScript(send: SendCommand, script: string, sha: string, keys: [string, string], args: string[]): Promise<unknown> {
+  const tail = [String(keys.length), ...keys, ...args];
+  try {
+    return await send(keys[0], ["EVALSHA", sha, ...tail]);
+  } catch (error) {
+    if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
+    return send(keys[0], ["EVAL", script, ...tail]);
+  }
+}
+
+export class RedisRoomHistory {
+  readonly #keys: HistoryKeys;
+  readonly #size: string;
+  readonly #ttl: string;
+  readonly #metaTtl: string;
+
+  /** `publishCommand`: PUBLISH, or SPUBLISH for sharded pub/sub. */
+  constructor(prefix: string, private readonly settings: HistorySettings, private readonly publishCommand: "PUBLISH" | "SPUBLISH" = "PUBLISH") {
+    this.#keys = historyKeys(prefix);
+    this.#size = String(settings.size);
+    this.#ttl = String(settings.ttlMs);
+    this.#metaTtl = String(Math.max(settings.metaTtlMs, settings.ttlMs));
+  }
+
+  /** Appends and publishes `raw` on `channel` in one script. */
+  async publish(send: SendCommand, room: string, channel: string, raw: string): Promise<void> {
+    await runScript(send, APPEND, APPEND_SHA, [this.#keys.stream(room), this.#keys.meta(room)],
+      [channel, raw, this.#size, this.#ttl, this.#metaTtl, room, this.publishCommand]);
+  }
+
+  async read(send: SendCommand, room: string, query: HistoryQuery): Promise<HistoryRead> {
+    const reply = await runScript(send, READ, READ_SHA, [this.#keys.stream(room), this.#keys.meta(room)], []);
+    if (!Array.isArray(reply) || reply.length !== 4) throw new Error("actionhero-ws: unexpected history reply from Redis");
+    const [epoch, offset, micros, stream] = reply as [unknown, unknown, unknown, unknown];
+    const entries: HistoryEntry[] = [];
+    for (const item of Array.isArray(stream) ? stream : []) {
+      const [id, fields] = item as [unknown, unknown];
+      if (!Array.isArray(fields)) continue;
+      entries.push({ offset: Number(fields[1]), at: Number(String(id).split("-")[0]), raw: String(fields[3]) });
+    }
+    const now = Math.floor(Number(String(micros)) / 1000);
+    return answerQuery(entries, String(epoch), Number(offset), query, this.settings.ttlMs, now);
+  }
+}
