@@ -12,7 +12,7 @@ import { RedisMessageBus } from "../../lib/stores/redis-message-bus.js";
 import type { ChatBusMessage } from "../../lib/stores/message-bus.js";
 import { startClientServer, waitFor, type ClientTestServer } from "../support/node-client.js";
 import { startRedisServer, type RedisServer } from "../support/redis-server.js";
-import { startCutProxy } from "../support/cut-proxy.js";
+import { startCutProxy } from "../support/tcp-proxy.js";
 import { busOptions } from "../support/store-options.js";
 
 describe("room history: gap repair between nodes", function () {

@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import { RawClient } from "../support/primus-client.js";
 import { startRedisServer, type RedisServer } from "../support/redis-server.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
-import { startSlowSubscribeProxy, type SlowSubscribeProxy } from "../support/slow-subscribe-proxy.js";
+import { startSlowSubscribeProxy, type SlowSubscribeProxy } from "../support/tcp-proxy.js";
 
 const DELAY_MS = 300;
 

@@ -8,7 +8,7 @@
 import { expect } from "chai";
 import type { ChatMessage } from "../../lib/client/ActionheroWebsocketClient.js";
 import type { ActionheroWsOptions } from "../../lib/index.js";
-import { startCutProxy, type CutProxy } from "../support/cut-proxy.js";
+import { startCutProxy, type CutProxy } from "../support/tcp-proxy.js";
 import { FAST_RECONNECT, startClientServer, waitFor, withTimeout, type Client, type ClientTestServer } from "../support/node-client.js";
 import { freePort, startRedisServer, type RedisServer } from "../support/redis-server.js";
 
