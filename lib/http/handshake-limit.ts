@@ -14,6 +14,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Logger } from "../logger.js";
 import { clientAddress } from "./request-origin.js";
+import { isPollingHandshake } from "./engine-request.js";
 
 export interface HandshakeLimitOptions {
   perIp: number;
@@ -32,12 +33,6 @@ interface EngineSocket extends EventEmitter {
 export function engineOf(service: unknown): EventEmitter | undefined {
   const candidate = (service as { engine?: unknown } | undefined)?.engine ?? service;
   return typeof (candidate as { handleRequest?: unknown } | undefined)?.handleRequest === "function" ? (candidate as EventEmitter) : undefined;
-}
-
-function isPollingHandshake(req: IncomingMessage): boolean {
-  if (req.method !== "GET") return false;
-  const query = new URL(req.url ?? "/", "http://localhost").searchParams;
-  return query.get("transport") === "polling" && !query.has("sid");
 }
 
 const warnEveryMs = 10_000;

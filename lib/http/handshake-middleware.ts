@@ -16,13 +16,14 @@ import type { HandshakeMiddleware } from "../connection/connection-middleware.js
 import type { Logger } from "../logger.js";
 import { HandshakeResponse } from "./handshake-response.js";
 import { clientAddress } from "./request-origin.js";
+import { engineQuery } from "./engine-request.js";
 
 /** Keys the handshake middleware added to each request still open. */
 const addedKeys = new WeakMap<IncomingMessage, string[]>();
 
 /** A socket's first request: an upgrade or a polling GET, without engine.io's session id. */
 function isSocketHandshake(req: IncomingMessage, res: ServerResponse | Duplex): boolean {
-  const query = new URL(req.url ?? "/", "http://localhost").searchParams;
+  const query = engineQuery(req);
   if (query.has("sid")) return false;
   if (!("setHeader" in res)) return true;
   return req.method === "GET" && query.get("transport") === "polling";

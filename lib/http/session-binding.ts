@@ -15,6 +15,7 @@ import type { Duplex } from "node:stream";
 import type { Logger } from "../logger.js";
 import { cookieValue } from "./fingerprint-cookie.js";
 import { clientAddress } from "./request-origin.js";
+import { sessionIdOf } from "./engine-request.js";
 
 export interface SessionBindingOptions {
   cookieKey: string;
@@ -27,12 +28,6 @@ interface EngineSessions {
   clients?: Record<string, { request?: IncomingMessage }>;
 }
 
-/** engine.io's session id of a request (present on every request after the handshake). */
-export function sessionIdOf(req: { url?: string }): string | null {
-  const url = req.url ?? "/";
-  // Most requests to Primus are polls, and all carry a query: skip the parse only when none.
-  return url.includes("sid=") ? new URL(url, "http://localhost").searchParams.get("sid") : null;
-}
 
 function sameValue(a: string | undefined, b: string): boolean {
   if (a === undefined) return false;

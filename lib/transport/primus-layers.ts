@@ -10,7 +10,8 @@ import type { ResolvedOptions } from "../options.js";
 import type { Logger } from "../logger.js";
 import { originLayer } from "../http/origin-policy.js";
 import { engineOf, handshakeLimitLayer } from "../http/handshake-limit.js";
-import { sessionBindingLayer, sessionIdOf } from "../http/session-binding.js";
+import { sessionBindingLayer } from "../http/session-binding.js";
+import { sessionIdOf } from "../http/engine-request.js";
 import { handshakeLayer } from "../http/handshake-middleware.js";
 import { payloadLimitLayer } from "./socket-limits.js";
 
