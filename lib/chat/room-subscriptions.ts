@@ -28,6 +28,7 @@ export class RoomSubscriptions {
   /** self-check passes that found every subscription live */
   cleanChecks = 0;
   #closed = false;
+  #checking = false;
 
   constructor(
     private readonly bus: Pick<MessageBus, "subscribeRoom" | "unsubscribeRoom" | "deadRooms">,
@@ -84,12 +85,33 @@ export class RoomSubscriptions {
     return count;
   }
 
-  /** One self-check pass; returns the rooms repaired. Never throws. */
+  /**
+   * One self-check pass; returns the rooms repaired. Never throws. A pass that starts while
+   * another runs returns at once: a probe outlives the check interval, and an older pass's
+   * verdict would re-subscribe a room that has been live since.
+   */
   async check(): Promise<string[]> {
-    const held = [...this.#rooms].filter(([, entry]) => entry.subscribed && entry.holders > 0).map(([room]) => room);
+    if (this.#checking) return [];
+    this.#checking = true;
+    try {
+      return await this.#check();
+    } finally {
+      this.#checking = false;
+    }
+  }
+
+  async #check(): Promise<string[]> {
+    const held = (): string[] => [...this.#rooms].filter(([, entry]) => entry.subscribed && entry.holders > 0).map(([room]) => room);
     let dead: string[];
     try {
-      dead = await this.bus.deadRooms(held);
+      dead = await this.bus.deadRooms(held());
+      // a room is repaired only when a second, fresh probe fails too: the repair drops the
+      // subscription for a moment, so acting on a probe lost in a slot move or failover
+      // (while the channel itself is live) would lose the messages of that moment
+      if (dead.length > 0) {
+        const still = new Set(held());
+        dead = await this.bus.deadRooms(dead.filter((room) => still.has(room)));
+      }
     } catch (error) {
       this.logger.debug({ err: String(error) }, "actionhero-ws: subscription self-check failed");
       return [];

@@ -79,8 +79,9 @@ export interface MessageBus extends EventEmitter {
   unsubscribeRoom(room: string): Promise<void>;
   /**
    * Rooms whose subscription is not live although `subscribeRoom` was confirmed (a lost
-   * or silently dropped subscription); empty when every one is live. The periodic
-   * self-check (chat/room-subscriptions.ts) repairs them by subscribing again.
+   * or silently dropped subscription); empty when every one is live. A room whose probe
+   * could not be published is not reported: that proves nothing about its subscription.
+   * The periodic self-check (chat/room-subscriptions.ts) repairs them by subscribing again.
    */
   deadRooms(rooms: Iterable<string>): Promise<string[]>;
   /** true when chat messages get offsets and rooms keep history (option `history`). */

@@ -196,15 +196,18 @@ export class RedisClusterMessageBus extends EventEmitter implements MessageBus {
     const wanted = (): boolean => channel === this.channels.node(this.nodeId) || channel === this.channels.all ||
       [...this.#roomChannels.values()].includes(channel);
     const room = [...this.#roomChannels].find(([, roomChannel]) => roomChannel === channel)?.[0];
+    const live = async (): Promise<boolean> => room !== undefined && (await this.#movedProbe.deadRooms([room], this.#publishProbe, true)).length === 0;
     let wait = RESUBSCRIBE_FIRST_MS;
     for (let attempt = 0; attempt < RESUBSCRIBE_ATTEMPTS && !this.#closed; attempt++, wait *= 2) {
       await new Promise((resolve) => setTimeout(resolve, wait).unref());
       if (!wanted()) return;
       try {
-        await this.#dropEverywhere(channel);
-        await this.#subscribe(channel);
-        if (room !== undefined && (await this.#movedProbe.deadRooms([room], this.#publishProbe)).length > 0) {
-          throw new Error("still deaf after subscribing again");
+        // a later attempt first asks whether the last one took after all (its probe may have
+        // been lost while the slot's owners disagreed): dropping a live channel loses messages
+        if (attempt === 0 || !(await live())) {
+          await this.#dropEverywhere(channel);
+          await this.#subscribe(channel);
+          if (room !== undefined && !(await live())) throw new Error("still deaf after subscribing again");
         }
         this.resubscribed++;
         this.emit("resync");

@@ -31,14 +31,18 @@ export class SubscriptionProbe {
     if (raw.startsWith(this.#prefix)) this.#waiting.get(raw)?.();
   }
 
-  /** The rooms whose probe did not come back within the timeout (or could not be sent). */
-  async deadRooms(rooms: Iterable<string>, publish: (room: string, raw: string) => Promise<unknown>): Promise<string[]> {
+  /**
+   * The rooms whose probe was published and did not come back within the timeout. A probe
+   * that could not be published says nothing about the subscription (the route to the
+   * room's master failed, as during a slot move): it counts as dead only with `unsentIsDead`.
+   */
+  async deadRooms(rooms: Iterable<string>, publish: (room: string, raw: string) => Promise<unknown>, unsentIsDead = false): Promise<string[]> {
     const all = [...rooms];
     const dead: string[] = [];
     for (let start = 0; start < all.length && !this.#closed; start += BATCH) {
       const results = await Promise.all(all.slice(start, start + BATCH).map((room) => this.#probe(room, publish)));
-      results.forEach((live, i) => {
-        if (!live) dead.push(all[start + i]);
+      results.forEach((result, i) => {
+        if (result === "dead" || (result === "unsent" && unsentIsDead)) dead.push(all[start + i]);
       });
     }
     return dead;
@@ -49,7 +53,7 @@ export class SubscriptionProbe {
     for (const wake of this.#waiting.values()) wake();
   }
 
-  async #probe(room: string, publish: (room: string, raw: string) => Promise<unknown>): Promise<boolean> {
+  async #probe(room: string, publish: (room: string, raw: string) => Promise<unknown>): Promise<"live" | "dead" | "unsent"> {
     const raw = `${this.#prefix}${++this.#seq}`;
     let timer: NodeJS.Timeout | undefined;
     let heard = false;
@@ -61,11 +65,13 @@ export class SubscriptionProbe {
       timer = setTimeout(resolve, this.timeoutMs);
     });
     try {
-      await publish(room, raw);
+      try {
+        await publish(room, raw);
+      } catch {
+        return "unsent";
+      }
       await back;
-      return heard || this.#closed;
-    } catch {
-      return false;
+      return heard || this.#closed ? "live" : "dead";
     } finally {
       clearTimeout(timer);
       this.#waiting.delete(raw);
