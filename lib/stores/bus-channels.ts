@@ -4,9 +4,10 @@
  * channel reaches every node (commands whose node is unknown). With Actionhero's single
  * channel every name is that one channel (README, "Running several nodes").
  *
- * On Redis Cluster the room is a hash tag (`{room}`), so the channel lives in the same slot
+ * On Redis Cluster the room is a hash tag (hash-tag.ts), so the channel lives in the same slot
  * as the room's keys (redis-room-store.ts) and a room's traffic stays on one shard.
  */
+import { hashTag } from "./hash-tag.js";
 
 /** `per-room`: a channel per room, subscribed where the room has members; `single`: Actionhero's one channel. */
 export type ChannelMode = "per-room" | "single";
@@ -21,7 +22,7 @@ export interface BusChannels {
 
 export function busChannels(channel: string, mode: ChannelMode, hashTagged: boolean): BusChannels {
   if (mode === "single") return { mode, room: () => channel, node: () => channel, all: channel };
-  const tag = (name: string) => (hashTagged ? `{${name}}` : name);
+  const tag = (name: string) => (hashTagged ? hashTag(name) : name);
   return {
     mode,
     room: (room) => `${channel}:room:${tag(room)}`,

@@ -11,6 +11,7 @@
  */
 import { createHash } from "node:crypto";
 import { answerQuery, type HistoryEntry, type HistoryQuery, type HistoryRead, type HistorySettings } from "./room-history.js";
+import { hashTag } from "./hash-tag.js";
 
 /** Sends one command; `key` routes it on Redis Cluster (every key of a call shares its slot). */
 export type SendCommand = (key: string, args: string[]) => Promise<unknown>;
@@ -52,8 +53,8 @@ export interface HistoryKeys {
 
 export function historyKeys(prefix: string): HistoryKeys {
   return {
-    stream: (room) => `${prefix}chatRoom:history:{${room}}`,
-    meta: (room) => `${prefix}chatRoom:historyMeta:{${room}}`,
+    stream: (room) => `${prefix}chatRoom:history:${hashTag(room)}`,
+    meta: (room) => `${prefix}chatRoom:historyMeta:${hashTag(room)}`,
   };
 }
 

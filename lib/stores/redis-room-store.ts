@@ -27,6 +27,7 @@ import {
   type RedisOption,
 } from "./redis-connection.js";
 import { isClusterOption, RedisClusterConnection } from "./redis-cluster-connection.js";
+import { hashTag } from "./hash-tag.js";
 
 export interface RedisRoomStoreOptions extends RedisConnectionOptions {
   /** URL, node-redis options, or a node-redis client you own (never quit by us). */
@@ -254,12 +255,12 @@ export class RedisRoomStore extends EventEmitter implements RoomStore {
 
 /**
  * The key names for a prefix; a room name is appended verbatim, whatever it contains, and
- * on a cluster as a hash tag (`{room}`: the slot of every key of one room).
+ * on a cluster as a hash tag (hash-tag.ts: the slot of every key of one room).
  */
 export function roomStoreKeys(prefix: string, cluster = false): RoomStoreKeys {
   return {
     rooms: `${prefix}chatRoom:rooms`,
-    members: cluster ? (room) => `${prefix}chatRoom:members:{${room}}` : (room) => `${prefix}chatRoom:members:${room}`,
+    members: cluster ? (room) => `${prefix}chatRoom:members:${hashTag(room)}` : (room) => `${prefix}chatRoom:members:${room}`,
     node: (nodeId) => `${prefix}chatRoom:node:${nodeId}`,
   };
 }

@@ -12,6 +12,9 @@ import { ClusterNode, killAll } from "../support/cluster.js";
 import { startRedisCluster, type RedisClusterUnderTest } from "../support/redis-cluster.js";
 import { idOf, remoteClientFactory, sleep, userFrames, waitFor } from "../support/chat-helpers.js";
 import { actionheroWs, type ActionheroWs } from "../../lib/index.js";
+import { busChannels } from "../../lib/stores/bus-channels.js";
+import { roomStoreKeys } from "../../lib/stores/redis-room-store.js";
+import { historyKeys } from "../../lib/stores/redis-room-history.js";
 
 describe("Redis Cluster: 3 node processes on 3 masters + 3 replicas, sharded pub/sub", function () {
   this.timeout(90_000);
@@ -85,6 +88,26 @@ describe("Redis Cluster: 3 node processes on 3 masters + 3 replicas, sharded pub
     expect(((await onB.client.request({ event: "detailsView" })).data as { rooms: string[] }).rooms).to.deep.equal([]);
     expect(userFrames(onB.client, mark)).to.have.length(0);
     expect((await A.debug("destroy", { room })).ok).to.equal(true);
+  });
+
+  it("a room whose name would break a hash tag (`}x`, `a}b`, `{x}`) keeps every key in one slot and works across nodes", async function () {
+    const [A, B] = nodes;
+    const slot = async (key: string) => redis.cli(redis.servers[0].port, "CLUSTER", "KEYSLOT", key);
+    const channels = busChannels("actionhero", "per-room", true);
+    const history = historyKeys(prefix);
+    for (const room of [`}x-${randomUUID().slice(0, 4)}`, "}", `a}b-${randomUUID().slice(0, 4)}`, `{x}-${randomUUID().slice(0, 4)}`]) {
+      const keys = [roomStoreKeys(prefix, true).members(room), channels.room(room), history.stream(room), history.meta(room)];
+      const slots = await Promise.all(keys.map(slot));
+      expect(new Set(slots).size, `slots of ${keys.join(", ")}: ${slots}`).to.equal(1);
+      expect((await A.debug("add", { room })).ok, `add ${room}`).to.equal(true);
+      const onA = await member(A, room);
+      const onB = await member(B, room);
+      const mark = onB.client.frames.length;
+      expect((await onA.client.request({ event: "say", room, message: `in ${room}` })).status, `say in ${room}`).to.equal("OK");
+      await waitFor(() => userFrames(onB.client, mark).some((f) => f.message === `in ${room}`), 5_000, `B to hear the say in ${room}`);
+      const status = await B.debug("roomStatus", { room });
+      expect(Object.keys((status.result as { members: object }).members).sort(), `members of ${room}`).to.deep.equal([onA.id, onB.id].sort());
+    }
   });
 
   it("the self-check finds every room subscription live on every node", async function () {
