@@ -47,7 +47,7 @@ export function actionheroWs(options?: ActionheroWsOptions): ActionheroWs {
   const runtime = new Runtime(options);
   const httpSide = createHttpSide({
     options: runtime.options,
-    api: { actions: runtime.actions, processor: runtime.inFlight, maxBodyBytes: runtime.options.server.maxLength, bodyTimeoutMs: runtime.options.apiTimeoutMs, serverName: "actionhero-ws" },
+    api: { actions: runtime.actions, processor: runtime.inFlight, maxBodyBytes: runtime.options.server.maxLength, bodyTimeoutMs: runtime.options.apiTimeoutMs, serverName: "actionhero-ws", trustProxy: runtime.options.trustProxy },
     client: () => runtime.client(),
     logger: runtime.logger,
   });

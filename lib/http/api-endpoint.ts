@@ -11,6 +11,7 @@ import type { HandshakeRequest } from "../connection/connection-middleware.js";
 import { processAction, type ActionOutcomeKind, type ProcessorState } from "../actions/action-processor.js";
 import { inspectClientValue, maxFrameDepth, nullPrototypeCopy } from "../protocol/frame-checks.js";
 import { unencodableResponse } from "../protocol/replies.js";
+import { clientAddress } from "./request-origin.js";
 
 const statusFor: Record<ActionOutcomeKind, number> = { ok: 200, unknown: 404, invalid: 422, busy: 429, failed: 500, shutdown: 503 };
 
@@ -21,6 +22,8 @@ export interface ApiEndpointDeps {
   /** How long the body may take to arrive in full (`apiTimeoutMs`). */
   bodyTimeoutMs: number;
   serverName: string;
+  /** Take the client's address from `X-Forwarded-For` (option `trustProxy`). */
+  trustProxy: boolean;
 }
 
 class BodyError extends Error {
@@ -118,7 +121,7 @@ export async function handleApiRequest(
     id: randomUUID(),
     type: "web",
     fingerprint,
-    remoteIP: req.socket.remoteAddress ?? "",
+    remoteIP: clientAddress(req, deps.trustProxy),
     remotePort: req.socket.remotePort ?? 0,
     rawConnection: { req: req as HandshakeRequest, res },
   };

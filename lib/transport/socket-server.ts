@@ -21,6 +21,7 @@ import { guardSocket, type SocketLimitHooks } from "./socket-limits.js";
 import { trimHandshakeRequest } from "./handshake-trim.js";
 import { useLeanSparks } from "./lean-spark.js";
 import { forgetHandshakeState } from "../http/handshake-middleware.js";
+import { clientAddress } from "../http/request-origin.js";
 import type { HandshakeRequest } from "../connection/connection-middleware.js";
 
 export interface SocketServerHooks {
@@ -93,8 +94,9 @@ export function mountSocketServer(
     const transport = SparkTransport.of(spark);
     const connection = new Connection({
       fingerprint: fingerprintOf(spark.request, spark.query, options.cookieKey, options.secret, options.acceptSessionIdQuery),
-      remoteIP: spark.address.ip,
-      remotePort: spark.address.port,
+      // not Primus's spark.address: it believes any client's X-Forwarded-For (README, `trustProxy`)
+      remoteIP: clientAddress(spark.request, options.trustProxy),
+      remotePort: spark.request.socket?.remotePort ?? 0,
       transport,
     });
     const receive = (data: unknown) => hooks.data(connection, data);
