@@ -25,6 +25,12 @@ export interface LayerHooks {
 }
 
 export function useLayers(primus: Primus, options: ResolvedOptions, logger: Logger, hooks: LayerHooks): void {
+  // Primus's layers that only repeat what is done elsewhere, paid on every polling request
+  // (bench/README.md, long-polling): `forwarded` (spark.address computes the same when
+  // asked, and we never ask: request-origin.ts), `x-xss` and `no-cache` (engine.io's polling
+  // responses carry `cache-control: no-store` and the old-IE XSS header itself; Primus's own
+  // answers, primus.js and spec, come before these layers and never ran them).
+  for (const redundant of ["forwarded", "x-xss", "no-cache"]) primus.remove(redundant);
   const cors = primus.indexOfLayer("cors");
   primus.remove("cors");
   primus.use("origin", originLayer({

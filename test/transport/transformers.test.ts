@@ -8,6 +8,7 @@ import { startTestServer, type TestServer } from "../support/test-server.js";
 import { RawClient, sleep } from "../support/primus-client.js";
 import { request } from "../support/http-request.js";
 import { RawSocketIo } from "../support/raw-socket-io.js";
+import { waitFor } from "../support/chat-helpers.js";
 
 const transformers = [
   // spec.transformer: Primus would say "custom" for a transformer given as a constructor;
@@ -96,6 +97,23 @@ describe("socket.io transformer with clients that can only long-poll", function 
     expect(open.sid).to.be.a("string");
     expect(open.upgrades).to.deep.equal(["websocket"]);
     expect(open.maxPayload).to.equal(64 * 1024);
+  });
+
+  it("polling answers are never cached, and old IE gets its XSS header off, on the handshake and on a poll", async () => {
+    const ie = { "user-agent": "Mozilla/5.0 (Windows NT 6.1; Trident/7.0; rv:11.0) like Gecko" };
+    const handshake = await request(`${ts.url}/primus/?EIO=4&transport=polling`, { headers: ie });
+    const { sid } = JSON.parse(handshake.body.slice(1)) as { sid: string };
+    const connect = await request(`${ts.url}/primus/?EIO=4&transport=polling&sid=${sid}`, { method: "POST", body: "40", headers: { ...ie, "content-type": "text/plain" } });
+    const poll = await request(`${ts.url}/primus/?EIO=4&transport=polling&sid=${sid}`, { headers: ie });
+    for (const [name, reply] of Object.entries({ handshake, connect, poll })) {
+      expect(reply.status, name).to.equal(200);
+      expect(reply.headers["cache-control"], name).to.match(/no-store/);
+      expect(reply.headers["x-xss-protection"], name).to.equal("0");
+    }
+    expect(poll.body, "the poll carries the welcome").to.include("welcome");
+    // engine.io's close packet ends the session (the next test counts connections)
+    expect((await request(`${ts.url}/primus/?EIO=4&transport=polling&sid=${sid}`, { method: "POST", body: "1", headers: { "content-type": "text/plain" } })).status).to.equal(200);
+    await waitFor(() => ts.ws.connections.size === 0, 5_000, "the session closed");
   });
 
   it("a raw socket.io-client limited to polling is served and stays on polling", async () => {
