@@ -24,9 +24,9 @@ const addedKeys = new WeakMap<IncomingMessage, string[]>();
 /** A socket's first request: an upgrade or a polling GET, without engine.io's session id. */
 function isSocketHandshake(req: IncomingMessage, res: ServerResponse | Duplex): boolean {
   const query = engineQuery(req);
-  if (query.has("sid")) return false;
+  if (query.sid !== undefined) return false;
   if (!("setHeader" in res)) return true;
-  return req.method === "GET" && query.get("transport") === "polling";
+  return req.method === "GET" && query.transport === "polling";
 }
 
 function statusOf(error: unknown): number | undefined {
