@@ -1,0 +1,210 @@
+// Scale-out on Redis (issue 15): 4 nodes of ours and of socket.io 4.8 + @socket.io/redis-adapter,
+// on a private redis-server and a private 3-master Redis Cluster (both killed by pid at the end).
+//   rooms:  100 rooms, each node has members in its own 25 (room r on node r % 4); says spread
+//           over all rooms, each sent by a member of its room on the room's node. Per node:
+//           messages received from Redis, deliveries to its clients, CPU; Redis CPU per publish.
+//   fanout: one room with members on all 4 nodes, one sender on node 0: server CPU per delivery
+//           and Redis CPU per publish, one Redis vs Redis Cluster.
+//   node bench/scaleout.mjs [--smoke] [--only=rooms,fanout] [--runs=N] [--out=DIR]
+import { mkdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { ask, cpuMicros, freePort, machineBusyMicros, startNode, startRedis, stop } from "./lib/procs.mjs";
+import { redisWork, startRedisCluster } from "./lib/redis-readings.mjs";
+import { openMembers, runSays, sleep } from "./lib/scaleout-load.mjs";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=")).map(([k, v]) => [k, v ?? true]));
+const smoke = args.has("smoke");
+const runs = Number(args.get("runs") ?? 1);
+const only = args.has("only") ? String(args.get("only")).split(",") : ["rooms", "fanout"];
+const outDir = path.resolve(String(args.get("out") ?? path.join(here, "results")));
+const NODES = 4;
+const ROOMS = 100;
+const sizes = smoke
+  ? { says: 1_000, perRoom: 2, window: 50, fanPerNode: 10, fanMessages: 200, fanWindow: 16, pad: 32, timeoutMs: 30_000 }
+  : { says: 20_000, perRoom: 3, window: 100, fanPerNode: 50, fanMessages: 2_000, fanWindow: 16, pad: 32, timeoutMs: 180_000 };
+
+// name, server script, env, which Redis; the rooms phase runs every target, fanout all but `single`.
+const targets = [
+  { name: "ours, one Redis, single channel", key: "ours-single", script: "scaleout-ours.mjs", dialect: "primus-sio", env: { CHANNEL_MODE: "single" }, redis: "standalone" },
+  { name: "ours, one Redis, per-room (default)", key: "ours-per-room", script: "scaleout-ours.mjs", dialect: "primus-sio", env: { CHANNEL_MODE: "per-room" }, redis: "standalone" },
+  { name: "ours, Redis Cluster (sharded)", key: "ours-cluster", script: "scaleout-ours.mjs", dialect: "primus-sio", env: {}, redis: "cluster" },
+  { name: "socket.io, one Redis, createAdapter", key: "sio-classic", script: "scaleout-socketio.mjs", dialect: "sio", env: { ADAPTER: "classic" }, redis: "standalone" },
+  { name: "socket.io, one Redis, createShardedAdapter", key: "sio-sharded", script: "scaleout-socketio.mjs", dialect: "sio", env: { ADAPTER: "sharded" }, redis: "standalone" },
+  { name: "socket.io, Redis Cluster, createShardedAdapter", key: "sio-sharded-cluster", script: "scaleout-socketio.mjs", dialect: "sio", env: { ADAPTER: "sharded" }, redis: "cluster" },
+];
+
+async function startNodes(target, redis) {
+  const env = { ...target.env, ROOMS: String(ROOMS), ...(target.redis === "cluster" ? { REDIS_CLUSTER_NODES: redis.urls.join(",") } : { REDIS_URL: redis.url }) };
+  const nodes = [];
+  try {
+    for (let n = 0; n < NODES; n++) {
+      const port = await freePort();
+      nodes.push(await startNode(path.join(here, "servers", target.script), { env: { ...env, PORT: String(port) }, cwd: here }));
+    }
+  } catch (error) {
+    await Promise.all(nodes.map((child) => stop(child)));
+    throw error;
+  }
+  return nodes;
+}
+
+/** Every reading taken at the edges of the measured window. */
+async function readings(nodes, redis) {
+  const received = await Promise.all(nodes.map((child) => ask(child, { type: "received" }, "received-done").then((r) => r.received)));
+  return {
+    at: performance.now(),
+    nodeCpu: nodes.map((child) => cpuMicros(child.pid)),
+    received,
+    redis: await redisWork(redis.ports),
+    redisProcCpu: redis.pids.reduce((sum, pid) => sum + cpuMicros(pid), 0),
+    busy: machineBusyMicros(),
+    self: process.cpuUsage(),
+  };
+}
+
+/** Waits until no node's received count moved for 300 ms (nodes still reading their subscriber), at most 5 s. */
+async function settle(nodes) {
+  let last = "";
+  for (let i = 0; i < 50; i++) {
+    const now = JSON.stringify(await Promise.all(nodes.map((child) => ask(child, { type: "received" }, "received-done").then((r) => r.received))));
+    if (now === last) return;
+    last = now;
+    await sleep(300);
+  }
+}
+
+function measure(before, after, says, extra) {
+  const wallUs = (after.at - before.at) * 1000;
+  const nodeCpu = after.nodeCpu.map((v, n) => v - before.nodeCpu[n]);
+  const redisCpu = after.redis.cpuUs - before.redis.cpuUs;
+  const publishes = after.redis.publishes - before.redis.publishes;
+  const selfUs = after.self.user + after.self.system - before.self.user - before.self.system;
+  const ours = nodeCpu.reduce((a, b) => a + b, 0) + (after.redisProcCpu - before.redisProcCpu) + selfUs;
+  return {
+    says,
+    received: after.received.map((v, n) => v - before.received[n]),
+    nodeCpuMs: nodeCpu.map((us) => us / 1000),
+    redisCpuUsPerPublish: publishes ? redisCpu / publishes : NaN,
+    publishes,
+    wallMs: wallUs / 1000,
+    // the machine's busy time that is none of the bench's processes, in % of one core
+    otherJobsPct: (100 * Math.max(0, after.busy - before.busy - ours)) / wallUs,
+    ...extra,
+  };
+}
+
+async function roomsPhase(target, redis) {
+  const nodes = await startNodes(target, redis);
+  let load;
+  try {
+    const urls = nodes.map((child) => `http://127.0.0.1:${child.info.port}`);
+    const placement = Array.from({ length: ROOMS }, (_, r) => ({ node: r % NODES, room: `r${r}`, count: sizes.perRoom }));
+    load = await openMembers(target.dialect, urls, placement);
+    await sleep(300);
+    const roomOf = (i) => `r${i % ROOMS}`;
+    await runSays(load, { says: ROOMS, roomOf, window: sizes.window, pad: sizes.pad, nodes: NODES, timeoutMs: 30_000, first: 0 });
+    await settle(nodes);
+    const before = await readings(nodes, redis);
+    const run = await runSays(load, { says: sizes.says, roomOf, window: sizes.window, pad: sizes.pad, nodes: NODES, timeoutMs: sizes.timeoutMs, first: 1_000_000 });
+    await settle(nodes);
+    const after = await readings(nodes, redis);
+    return measure(before, after, sizes.says, { deliveries: run.deliveries, p50: run.p50, p99: run.p99 });
+  } finally {
+    load?.close();
+    await Promise.all(nodes.map((child) => stop(child)));
+  }
+}
+
+async function fanoutPhase(target, redis) {
+  const nodes = await startNodes(target, redis);
+  let load;
+  try {
+    const urls = nodes.map((child) => `http://127.0.0.1:${child.info.port}`);
+    load = await openMembers(target.dialect, urls, Array.from({ length: NODES }, (_, node) => ({ node, room: "fan", count: sizes.fanPerNode })));
+    await sleep(300);
+    const roomOf = () => "fan";
+    await runSays(load, { says: 100, roomOf, window: sizes.fanWindow, pad: sizes.pad, nodes: NODES, timeoutMs: 30_000, first: 0 });
+    await settle(nodes);
+    const before = await readings(nodes, redis);
+    const run = await runSays(load, { says: sizes.fanMessages, roomOf, window: sizes.fanWindow, pad: sizes.pad, nodes: NODES, timeoutMs: sizes.timeoutMs, first: 1_000_000 });
+    await settle(nodes);
+    const after = await readings(nodes, redis);
+    const deliveries = run.deliveries.reduce((a, b) => a + b, 0);
+    const result = measure(before, after, sizes.fanMessages, { deliveries: run.deliveries, p50: run.p50, p99: run.p99 });
+    return { ...result, serverCpuUsPerDelivery: (1000 * result.nodeCpuMs.reduce((a, b) => a + b, 0)) / deliveries, deliveriesPerSecond: (deliveries / run.durationMs) * 1000 };
+  } finally {
+    load?.close();
+    await Promise.all(nodes.map((child) => stop(child)));
+  }
+}
+
+const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : "—");
+const n0 = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : "—");
+const each = (list, fmt) => list.map(fmt).join(" / ");
+
+function report(results, machine) {
+  const lines = [`Run ${machine.date} · ${machine.mode} · ${machine.nproc} cores, ${machine.cpu} · Node ${machine.node} · Redis ${machine.redis} · unpinned (4 nodes, Redis, clients share the cores)`, ""];
+  const rooms = results.filter((r) => r.phase === "rooms");
+  if (rooms.length) {
+    lines.push(`### 4 nodes x ${ROOMS} rooms (room r on node r % 4, ${sizes.perRoom} members each; ${n0(sizes.says)} says spread over the rooms, ${sizes.pad} B pad, window ${sizes.window})`, "");
+    lines.push("| target | run | received from Redis, per node | deliveries, per node | node CPU ms, per node | node CPU ms, mean | Redis CPU µs/publish | publishes | p50 / p99 ms | other jobs % |");
+    lines.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    for (const r of rooms) {
+      if (r.error) lines.push(`| ${r.name} | ${r.run} | failed: ${r.error.split("\n")[0]} | | | | | | | |`);
+      else lines.push(`| ${r.name} | ${r.run} | ${each(r.received, n0)} | ${each(r.deliveries, n0)} | ${each(r.nodeCpuMs, (x) => f(x, 0))} | ${f(r.nodeCpuMs.reduce((a, b) => a + b, 0) / NODES, 0)} | ${f(r.redisCpuUsPerPublish, 2)} | ${n0(r.publishes)} | ${f(r.p50)} / ${f(r.p99)} | ${f(r.otherJobsPct, 0)} |`);
+    }
+    lines.push("");
+  }
+  const fan = results.filter((r) => r.phase === "fanout");
+  if (fan.length) {
+    lines.push(`### One room on all 4 nodes (${sizes.fanPerNode} members per node, one sender on node 0, ${n0(sizes.fanMessages)} messages, window ${sizes.fanWindow})`, "");
+    lines.push("| target | run | server CPU µs/delivery (4 nodes) | node CPU ms, per node | received from Redis, per node | Redis CPU µs/publish | publishes | deliveries/s | p50 / p99 ms | other jobs % |");
+    lines.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    for (const r of fan) {
+      if (r.error) lines.push(`| ${r.name} | ${r.run} | failed: ${r.error.split("\n")[0]} | | | | | | | |`);
+      else lines.push(`| ${r.name} | ${r.run} | ${f(r.serverCpuUsPerDelivery, 2)} | ${each(r.nodeCpuMs, (x) => f(x, 0))} | ${each(r.received, n0)} | ${f(r.redisCpuUsPerPublish, 2)} | ${n0(r.publishes)} | ${n0(r.deliveriesPerSecond)} | ${f(r.p50)} / ${f(r.p99)} | ${f(r.otherJobsPct, 0)} |`);
+    }
+  }
+  return lines.join("\n");
+}
+
+const started = Date.now();
+const standalone = await startRedis();
+standalone.ports = [standalone.port];
+standalone.pids = [standalone.pid];
+let cluster;
+const results = [];
+try {
+  cluster = await startRedisCluster(3);
+  const machine = { date: new Date().toISOString(), mode: smoke ? "--smoke" : "full", nproc: os.availableParallelism(), cpu: os.cpus()[0]?.model ?? "?", node: process.version, redis: (await import("node:child_process")).execFileSync("redis-server", ["--version"], { encoding: "utf8" }).split(" ")[2], sizes };
+  for (let run = 1; run <= runs; run++) {
+    for (const phase of ["rooms", "fanout"].filter((p) => only.includes(p))) {
+      for (const target of targets) {
+        if (phase === "fanout" && target.key === "ours-single") continue;
+        const redis = target.redis === "cluster" ? cluster : standalone;
+        const t0 = Date.now();
+        try {
+          const result = await (phase === "rooms" ? roomsPhase : fanoutPhase)(target, redis);
+          results.push({ phase, run, name: target.name, key: target.key, ...result });
+        } catch (error) {
+          results.push({ phase, run, name: target.name, key: target.key, error: String(error?.stack ?? error) });
+        }
+        console.error(`${phase} · ${target.key} · run ${run}: ${((Date.now() - t0) / 1000).toFixed(1)} s${results.at(-1).error ? ` FAILED ${results.at(-1).error.split("\n")[0]}` : ""}`);
+      }
+    }
+  }
+  const markdown = report(results, machine);
+  console.log(markdown);
+  mkdirSync(outDir, { recursive: true });
+  const stamp = machine.date.replace(/[:.]/g, "-");
+  writeFileSync(path.join(outDir, `scaleout-${stamp}.json`), JSON.stringify({ machine, results, elapsedS: (Date.now() - started) / 1000 }, null, 2));
+  writeFileSync(path.join(outDir, `scaleout-${stamp}.md`), `${markdown}\n`);
+  console.error(`written: ${path.join(outDir, `scaleout-${stamp}.md`)} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+} finally {
+  await cluster?.stop();
+  await standalone.stop();
+}
+process.exitCode = results.some((r) => r.error) ? 1 : 0;
