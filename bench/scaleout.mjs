@@ -53,11 +53,12 @@ async function startNodes(target, redis) {
 
 /** Every reading taken at the edges of the measured window. */
 async function readings(nodes, redis) {
-  const received = await Promise.all(nodes.map((child) => ask(child, { type: "received" }, "received-done").then((r) => r.received)));
+  // process.cpuUsage() in each node: µs, where /proc counts 10 ms ticks
+  const replies = await Promise.all(nodes.map((child) => ask(child, { type: "received" }, "received-done")));
   return {
     at: performance.now(),
-    nodeCpu: nodes.map((child) => cpuMicros(child.pid)),
-    received,
+    nodeCpu: replies.map((r) => r.cpu.user + r.cpu.system),
+    received: replies.map((r) => r.received),
     redis: await redisWork(redis.ports),
     redisProcCpu: redis.pids.reduce((sum, pid) => sum + cpuMicros(pid), 0),
     busy: machineBusyMicros(),
@@ -81,6 +82,7 @@ function measure(before, after, says, extra) {
   const nodeCpu = after.nodeCpu.map((v, n) => v - before.nodeCpu[n]);
   const redisCpu = after.redis.cpuUs - before.redis.cpuUs;
   const publishes = after.redis.publishes - before.redis.publishes;
+  const sharded = after.redis.sharded - before.redis.sharded;
   const selfUs = after.self.user + after.self.system - before.self.user - before.self.system;
   const ours = nodeCpu.reduce((a, b) => a + b, 0) + (after.redisProcCpu - before.redisProcCpu) + selfUs;
   return {
@@ -89,6 +91,7 @@ function measure(before, after, says, extra) {
     nodeCpuMs: nodeCpu.map((us) => us / 1000),
     redisCpuUsPerPublish: publishes ? redisCpu / publishes : NaN,
     publishes,
+    publishKind: sharded === 0 ? "PUBLISH" : sharded === publishes ? "SPUBLISH" : `${sharded} SPUBLISH`,
     wallMs: wallUs / 1000,
     // the machine's busy time that is none of the bench's processes, in % of one core
     otherJobsPct: (100 * Math.max(0, after.busy - before.busy - ours)) / wallUs,
@@ -154,7 +157,7 @@ function report(results, machine) {
     lines.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for (const r of rooms) {
       if (r.error) lines.push(`| ${r.name} | ${r.run} | failed: ${r.error.split("\n")[0]} | | | | | | | |`);
-      else lines.push(`| ${r.name} | ${r.run} | ${each(r.received, n0)} | ${each(r.deliveries, n0)} | ${each(r.nodeCpuMs, (x) => f(x, 0))} | ${f(r.nodeCpuMs.reduce((a, b) => a + b, 0) / NODES, 0)} | ${f(r.redisCpuUsPerPublish, 2)} | ${n0(r.publishes)} | ${f(r.p50)} / ${f(r.p99)} | ${f(r.otherJobsPct, 0)} |`);
+      else lines.push(`| ${r.name} | ${r.run} | ${each(r.received, n0)} | ${each(r.deliveries, n0)} | ${each(r.nodeCpuMs, (x) => f(x, 0))} | ${f(r.nodeCpuMs.reduce((a, b) => a + b, 0) / NODES, 0)} | ${f(r.redisCpuUsPerPublish, 2)} | ${n0(r.publishes)} ${r.publishKind} | ${f(r.p50)} / ${f(r.p99)} | ${f(r.otherJobsPct, 0)} |`);
     }
     lines.push("");
   }
@@ -165,7 +168,7 @@ function report(results, machine) {
     lines.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for (const r of fan) {
       if (r.error) lines.push(`| ${r.name} | ${r.run} | failed: ${r.error.split("\n")[0]} | | | | | | | |`);
-      else lines.push(`| ${r.name} | ${r.run} | ${f(r.serverCpuUsPerDelivery, 2)} | ${each(r.nodeCpuMs, (x) => f(x, 0))} | ${each(r.received, n0)} | ${f(r.redisCpuUsPerPublish, 2)} | ${n0(r.publishes)} | ${n0(r.deliveriesPerSecond)} | ${f(r.p50)} / ${f(r.p99)} | ${f(r.otherJobsPct, 0)} |`);
+      else lines.push(`| ${r.name} | ${r.run} | ${f(r.serverCpuUsPerDelivery, 2)} | ${each(r.nodeCpuMs, (x) => f(x, 0))} | ${each(r.received, n0)} | ${f(r.redisCpuUsPerPublish, 2)} | ${n0(r.publishes)} ${r.publishKind} | ${n0(r.deliveriesPerSecond)} | ${f(r.p50)} / ${f(r.p99)} | ${f(r.otherJobsPct, 0)} |`);
     }
   }
   return lines.join("\n");

@@ -84,16 +84,19 @@ export function redisText(port, words) {
 
 /**
  * Redis's own CPU (used_cpu_sys + used_cpu_user, µs: finer than /proc's 10 ms ticks) and its
- * publishes (PUBLISH + SPUBLISH calls), summed over `ports` (every master of a cluster).
+ * publishes (PUBLISH + SPUBLISH calls; `sharded`: the SPUBLISH ones), summed over `ports` (every master of a cluster).
  */
 export async function redisWork(ports) {
   let cpuUs = 0;
   let publishes = 0;
+  let sharded = 0;
   for (const port of ports) {
     const info = await redisText(port, ["INFO", "cpu", "commandstats"]);
     const field = (name) => Number(new RegExp(`^${name}:([\\d.]+)`, "m").exec(info)?.[1] ?? 0);
     cpuUs += (field("used_cpu_sys") + field("used_cpu_user")) * 1e6;
-    for (const command of ["publish", "spublish"]) publishes += Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, "m").exec(info)?.[1] ?? 0);
+    const calls = (command) => Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, "m").exec(info)?.[1] ?? 0);
+    publishes += calls("publish") + calls("spublish");
+    sharded += calls("spublish");
   }
-  return { cpuUs, publishes };
+  return { cpuUs, publishes, sharded };
 }

@@ -22,7 +22,7 @@ const ws = actionheroWs({
 });
 
 process.on("message", (message) => {
-  if (message?.type === "received") process.send({ type: "received-done", received: ws.stats().busMessagesReceived });
+  if (message?.type === "received") process.send({ type: "received-done", received: ws.stats().busMessagesReceived, cpu: process.cpuUsage() });
 });
 const app = express();
 app.use(ws);

@@ -41,6 +41,6 @@ io.on("connection", (socket) => {
 });
 
 process.on("message", (message) => {
-  if (message?.type === "received") process.send({ type: "received-done", received });
+  if (message?.type === "received") process.send({ type: "received-done", received, cpu: process.cpuUsage() });
 });
 server.listen(Number(process.env.PORT), "127.0.0.1", () => serveControl(Number(process.env.PORT)));
