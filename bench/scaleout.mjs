@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { ask, cpuMicros, freePort, machineBusyMicros, startNode, startRedis, stop } from "./lib/procs.mjs";
 import { redisWork, startRedisCluster } from "./lib/redis-readings.mjs";
 import { openMembers, runSays, sleep } from "./lib/scaleout-load.mjs";
+import { report } from "./lib/scaleout-report.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=")).map(([k, v]) => [k, v ?? true]));
@@ -77,7 +78,7 @@ async function settle(nodes) {
   }
 }
 
-function measure(before, after, says, extra) {
+function measure(before, after, says, redis, extra) {
   const wallUs = (after.at - before.at) * 1000;
   const nodeCpu = after.nodeCpu.map((v, n) => v - before.nodeCpu[n]);
   const redisCpu = after.redis.cpuUs - before.redis.cpuUs;
@@ -90,6 +91,8 @@ function measure(before, after, says, extra) {
     received: after.received.map((v, n) => v - before.received[n]),
     nodeCpuMs: nodeCpu.map((us) => us / 1000),
     redisCpuUsPerPublish: publishes ? redisCpu / publishes : NaN,
+    // less what this Redis (or cluster) spends idle over the same time (its cron, cluster pings)
+    redisNetCpuUsPerPublish: publishes ? (redisCpu - (redis.idleUsPerS * wallUs) / 1e6) / publishes : NaN,
     publishes,
     publishKind: sharded === 0 ? "PUBLISH" : sharded === publishes ? "SPUBLISH" : `${sharded} SPUBLISH`,
     wallMs: wallUs / 1000,
@@ -114,7 +117,7 @@ async function roomsPhase(target, redis) {
     const run = await runSays(load, { says: sizes.says, roomOf, window: sizes.window, pad: sizes.pad, nodes: NODES, timeoutMs: sizes.timeoutMs, first: 1_000_000 });
     await settle(nodes);
     const after = await readings(nodes, redis);
-    return measure(before, after, sizes.says, { deliveries: run.deliveries, p50: run.p50, p99: run.p99 });
+    return measure(before, after, sizes.says, redis, { deliveries: run.deliveries, p50: run.p50, p99: run.p99 });
   } finally {
     load?.close();
     await Promise.all(nodes.map((child) => stop(child)));
@@ -136,7 +139,7 @@ async function fanoutPhase(target, redis) {
     await settle(nodes);
     const after = await readings(nodes, redis);
     const deliveries = run.deliveries.reduce((a, b) => a + b, 0);
-    const result = measure(before, after, sizes.fanMessages, { deliveries: run.deliveries, p50: run.p50, p99: run.p99 });
+    const result = measure(before, after, sizes.fanMessages, redis, { deliveries: run.deliveries, p50: run.p50, p99: run.p99 });
     return { ...result, serverCpuUsPerDelivery: (1000 * result.nodeCpuMs.reduce((a, b) => a + b, 0)) / deliveries, deliveriesPerSecond: (deliveries / run.durationMs) * 1000 };
   } finally {
     load?.close();
@@ -144,34 +147,13 @@ async function fanoutPhase(target, redis) {
   }
 }
 
-const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : "—");
-const n0 = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : "—");
-const each = (list, fmt) => list.map(fmt).join(" / ");
-
-function report(results, machine) {
-  const lines = [`Run ${machine.date} · ${machine.mode} · ${machine.nproc} cores, ${machine.cpu} · Node ${machine.node} · Redis ${machine.redis} · unpinned (4 nodes, Redis, clients share the cores)`, ""];
-  const rooms = results.filter((r) => r.phase === "rooms");
-  if (rooms.length) {
-    lines.push(`### 4 nodes x ${ROOMS} rooms (room r on node r % 4, ${sizes.perRoom} members each; ${n0(sizes.says)} says spread over the rooms, ${sizes.pad} B pad, window ${sizes.window})`, "");
-    lines.push("| target | run | received from Redis, per node | deliveries, per node | node CPU ms, per node | node CPU ms, mean | Redis CPU µs/publish | publishes | p50 / p99 ms | other jobs % |");
-    lines.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
-    for (const r of rooms) {
-      if (r.error) lines.push(`| ${r.name} | ${r.run} | failed: ${r.error.split("\n")[0]} | | | | | | | |`);
-      else lines.push(`| ${r.name} | ${r.run} | ${each(r.received, n0)} | ${each(r.deliveries, n0)} | ${each(r.nodeCpuMs, (x) => f(x, 0))} | ${f(r.nodeCpuMs.reduce((a, b) => a + b, 0) / NODES, 0)} | ${f(r.redisCpuUsPerPublish, 2)} | ${n0(r.publishes)} ${r.publishKind} | ${f(r.p50)} / ${f(r.p99)} | ${f(r.otherJobsPct, 0)} |`);
-    }
-    lines.push("");
-  }
-  const fan = results.filter((r) => r.phase === "fanout");
-  if (fan.length) {
-    lines.push(`### One room on all 4 nodes (${sizes.fanPerNode} members per node, one sender on node 0, ${n0(sizes.fanMessages)} messages, window ${sizes.fanWindow})`, "");
-    lines.push("| target | run | server CPU µs/delivery (4 nodes) | node CPU ms, per node | received from Redis, per node | Redis CPU µs/publish | publishes | deliveries/s | p50 / p99 ms | other jobs % |");
-    lines.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
-    for (const r of fan) {
-      if (r.error) lines.push(`| ${r.name} | ${r.run} | failed: ${r.error.split("\n")[0]} | | | | | | | |`);
-      else lines.push(`| ${r.name} | ${r.run} | ${f(r.serverCpuUsPerDelivery, 2)} | ${each(r.nodeCpuMs, (x) => f(x, 0))} | ${each(r.received, n0)} | ${f(r.redisCpuUsPerPublish, 2)} | ${n0(r.publishes)} ${r.publishKind} | ${n0(r.deliveriesPerSecond)} | ${f(r.p50)} / ${f(r.p99)} | ${f(r.otherJobsPct, 0)} |`);
-    }
-  }
-  return lines.join("\n");
+/** Redis CPU per second with no client at all, over 2 s (the cron; on a cluster, its pings too). */
+async function idleCpu(redis) {
+  const before = await redisWork(redis.ports);
+  const t0 = performance.now();
+  await sleep(2000);
+  const after = await redisWork(redis.ports);
+  return ((after.cpuUs - before.cpuUs) * 1000) / (performance.now() - t0);
 }
 
 const started = Date.now();
@@ -182,7 +164,8 @@ let cluster;
 const results = [];
 try {
   cluster = await startRedisCluster(3);
-  const machine = { date: new Date().toISOString(), mode: smoke ? "--smoke" : "full", nproc: os.availableParallelism(), cpu: os.cpus()[0]?.model ?? "?", node: process.version, redis: (await import("node:child_process")).execFileSync("redis-server", ["--version"], { encoding: "utf8" }).split(" ")[2], sizes };
+  for (const redis of [standalone, cluster]) redis.idleUsPerS = await idleCpu(redis);
+  const machine = { date: new Date().toISOString(), mode: smoke ? "--smoke" : "full", nproc: os.availableParallelism(), cpu: os.cpus()[0]?.model ?? "?", node: process.version, redisIdleUsPerS: { standalone: standalone.idleUsPerS, cluster: cluster.idleUsPerS }, redis: (await import("node:child_process")).execFileSync("redis-server", ["--version"], { encoding: "utf8" }).split(" ")[2], sizes };
   for (let run = 1; run <= runs; run++) {
     for (const phase of ["rooms", "fanout"].filter((p) => only.includes(p))) {
       for (const target of targets) {
@@ -199,7 +182,7 @@ try {
       }
     }
   }
-  const markdown = report(results, machine);
+  const markdown = report(results, machine, { sizes, nodes: NODES, rooms: ROOMS });
   console.log(markdown);
   mkdirSync(outDir, { recursive: true });
   const stamp = machine.date.replace(/[:.]/g, "-");
