@@ -3,23 +3,25 @@
 //   rooms:  100 rooms, each node has members in its own 25 (room r on node r % 4); says spread
 //           over all rooms, each sent by a member of its room on the room's node. Per node:
 //           messages received from Redis, deliveries to its clients, CPU; Redis CPU per publish.
+//   listen: the issue's layout: node n has members in room r<n> only (1 of 100), a fifth node
+//           publishes the says server-side over all 100 rooms: the bus cost on its own.
 //   fanout: one room with members on all 4 nodes, one sender on node 0: server CPU per delivery
 //           and Redis CPU per publish, one Redis vs Redis Cluster.
-//   node bench/scaleout.mjs [--smoke] [--only=rooms,fanout] [--runs=N] [--out=DIR]
+//   node bench/scaleout.mjs [--smoke] [--only=rooms,listen,fanout] [--runs=N] [--out=DIR]
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ask, cpuMicros, freePort, machineBusyMicros, startNode, startRedis, stop } from "./lib/procs.mjs";
 import { redisWork, startRedisCluster } from "./lib/redis-readings.mjs";
-import { openMembers, runSays, sleep } from "./lib/scaleout-load.mjs";
+import { countDeliveries, openMembers, runSays, sleep } from "./lib/scaleout-load.mjs";
 import { report } from "./lib/scaleout-report.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=")).map(([k, v]) => [k, v ?? true]));
 const smoke = args.has("smoke");
 const runs = Number(args.get("runs") ?? 1);
-const only = args.has("only") ? String(args.get("only")).split(",") : ["rooms", "fanout"];
+const only = args.has("only") ? String(args.get("only")).split(",") : ["rooms", "listen", "fanout"];
 const outDir = path.resolve(String(args.get("out") ?? path.join(here, "results")));
 const NODES = 4;
 const ROOMS = 100;
@@ -37,11 +39,11 @@ const targets = [
   { name: "socket.io, Redis Cluster, createShardedAdapter", key: "sio-sharded-cluster", script: "scaleout-socketio.mjs", dialect: "sio", env: { ADAPTER: "sharded" }, redis: "cluster" },
 ];
 
-async function startNodes(target, redis) {
+async function startNodes(target, redis, count = NODES) {
   const env = { ...target.env, ROOMS: String(ROOMS), ...(target.redis === "cluster" ? { REDIS_CLUSTER_NODES: redis.urls.join(",") } : { REDIS_URL: redis.url }) };
   const nodes = [];
   try {
-    for (let n = 0; n < NODES; n++) {
+    for (let n = 0; n < count; n++) {
       const port = await freePort();
       nodes.push(await startNode(path.join(here, "servers", target.script), { env: { ...env, PORT: String(port) }, cwd: here }));
     }
@@ -124,6 +126,42 @@ async function roomsPhase(target, redis) {
   }
 }
 
+/**
+ * The issue's layout: node n has members in room r<n> only (1 of 100 rooms); a fifth node of
+ * the same kind, with no clients, publishes the says server-side over all 100 rooms, so the
+ * 4 listening nodes' CPU is what they spend on the bus and their few members.
+ */
+async function listenPhase(target, redis) {
+  const nodes = await startNodes(target, redis, NODES + 1);
+  const publisher = nodes[NODES];
+  let load;
+  try {
+    const urls = nodes.slice(0, NODES).map((child) => `http://127.0.0.1:${child.info.port}`);
+    load = await openMembers(target.dialect, urls, Array.from({ length: NODES }, (_, node) => ({ node, room: `r${node}`, count: sizes.perRoom })));
+    await sleep(300);
+    const publish = async (says, first) => {
+      // says i with i % ROOMS < NODES land in a room with members (sizes.perRoom each)
+      const expected = Array.from({ length: says }, (_, i) => (i % ROOMS < NODES ? sizes.perRoom : 0)).reduce((a, b) => a + b, 0);
+      const counted = countDeliveries(load, { says, expected, nodes: NODES, timeoutMs: sizes.timeoutMs, first });
+      counted.catch(() => undefined); // awaited below; this only keeps a timeout during `ask` from being unhandled
+      const reply = await ask(publisher, { type: "publish", says, rooms: ROOMS, window: sizes.window, pad: sizes.pad, first }, "publish-done", sizes.timeoutMs);
+      if (reply.error) throw new Error(`publisher: ${reply.error}`);
+      return counted;
+    };
+    await publish(ROOMS, 0);
+    await settle(nodes);
+    const before = await readings(nodes, redis);
+    const run = await publish(sizes.says, 1_000_000);
+    await settle(nodes);
+    const after = await readings(nodes, redis);
+    const result = measure(before, after, sizes.says, redis, { deliveries: run.deliveries });
+    return { ...result, received: result.received.slice(0, NODES), nodeCpuMs: result.nodeCpuMs.slice(0, NODES), publisherCpuMs: result.nodeCpuMs[NODES], publisherReceived: result.received[NODES] };
+  } finally {
+    load?.close();
+    await Promise.all(nodes.map((child) => stop(child)));
+  }
+}
+
 async function fanoutPhase(target, redis) {
   const nodes = await startNodes(target, redis);
   let load;
@@ -167,13 +205,13 @@ try {
   for (const redis of [standalone, cluster]) redis.idleUsPerS = await idleCpu(redis);
   const machine = { date: new Date().toISOString(), mode: smoke ? "--smoke" : "full", nproc: os.availableParallelism(), cpu: os.cpus()[0]?.model ?? "?", node: process.version, redisIdleUsPerS: { standalone: standalone.idleUsPerS, cluster: cluster.idleUsPerS }, redis: (await import("node:child_process")).execFileSync("redis-server", ["--version"], { encoding: "utf8" }).split(" ")[2], sizes };
   for (let run = 1; run <= runs; run++) {
-    for (const phase of ["rooms", "fanout"].filter((p) => only.includes(p))) {
+    for (const phase of ["rooms", "listen", "fanout"].filter((p) => only.includes(p))) {
       for (const target of targets) {
         if (phase === "fanout" && target.key === "ours-single") continue;
         const redis = target.redis === "cluster" ? cluster : standalone;
         const t0 = Date.now();
         try {
-          const result = await (phase === "rooms" ? roomsPhase : fanoutPhase)(target, redis);
+          const result = await { rooms: roomsPhase, listen: listenPhase, fanout: fanoutPhase }[phase](target, redis);
           results.push({ phase, run, name: target.name, key: target.key, ...result });
         } catch (error) {
           results.push({ phase, run, name: target.name, key: target.key, error: String(error?.stack ?? error) });

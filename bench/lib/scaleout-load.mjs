@@ -96,4 +96,26 @@ export async function runSays(load, { says, roomOf, window, pad, nodes, timeoutM
   return { deliveries, durationMs: performance.now() - t0, p50: sorted[Math.floor(sorted.length / 2)], p99: sorted[Math.floor(sorted.length * 0.99)] };
 }
 
+/**
+ * Counts the deliveries of says `first`..`first + says - 1` per node until `expected` arrived
+ * (the `listen` phase: the says come from a publisher node, not from these clients).
+ */
+export function countDeliveries(load, { says, expected, nodes, timeoutMs, first }) {
+  const deliveries = new Array(nodes).fill(0);
+  let total = 0;
+  let wake;
+  const all = new Promise((resolve) => (wake = resolve));
+  for (const client of load.members) {
+    client.onBroadcast = (index) => {
+      if (index < first || index >= first + says) return;
+      deliveries[client.node]++;
+      if (++total === expected) wake();
+    };
+  }
+  const t0 = performance.now();
+  return withTimeout(all, timeoutMs, `${expected} deliveries (${total} arrived)`)
+    .then(() => ({ deliveries, durationMs: performance.now() - t0 }))
+    .finally(() => load.members.forEach((client) => (client.onBroadcast = null)));
+}
+
 export { sleep };

@@ -24,6 +24,18 @@ function roomsTable(rows, nodes) {
   return lines;
 }
 
+function listenTable(rows, nodes) {
+  const lines = [
+    "| target | run | received from Redis, per listening node | deliveries, per node | node CPU ms, per node | node CPU ms, mean | publisher node: CPU ms (received) | Redis CPU µs/publish (net of idle) | publishes | other jobs % |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+  ];
+  for (const r of rows) {
+    if (r.error) lines.push(failed(r, 10));
+    else lines.push(`| ${r.name} | ${r.run} | ${each(r.received, n0)} | ${each(r.deliveries, n0)} | ${each(r.nodeCpuMs, (x) => f(x, 0))} | ${f(sum(r.nodeCpuMs) / nodes, 0)} | ${f(r.publisherCpuMs, 0)} (${n0(r.publisherReceived)}) | ${f(r.redisCpuUsPerPublish, 2)} (${f(r.redisNetCpuUsPerPublish, 2)}) | ${n0(r.publishes)} ${r.publishKind} | ${f(r.otherJobsPct, 0)} |`);
+  }
+  return lines;
+}
+
 function fanoutTable(rows) {
   const lines = [
     "| target | run | server CPU µs/delivery (4 nodes) | node CPU ms, per node | received from Redis, per node | Redis CPU µs/publish (net of idle) | publishes | deliveries/s | p50 / p99 ms | other jobs % |",
@@ -46,12 +58,12 @@ function cell(rows, pick, digits) {
 
 function summary(results, phase) {
   const names = [...new Set(results.filter((r) => r.phase === phase).map((r) => r.name))];
-  const lines = phase === "rooms"
+  const lines = phase !== "fanout"
     ? ["| target | received from Redis per node, mean | node CPU ms per node, mean | Redis CPU µs/publish | net of idle | other jobs % |", "| --- | --- | --- | --- | --- | --- |"]
     : ["| target | server CPU µs/delivery | Redis CPU µs/publish | net of idle | deliveries/s | other jobs % |", "| --- | --- | --- | --- | --- | --- |"];
   for (const name of names) {
     const rows = results.filter((r) => r.phase === phase && r.name === name && !r.error);
-    if (phase === "rooms") lines.push(`| ${name} | ${cell(rows, (r) => mean(r.received), 0)} | ${cell(rows, (r) => mean(r.nodeCpuMs), 0)} | ${cell(rows, (r) => r.redisCpuUsPerPublish, 2)} | ${cell(rows, (r) => r.redisNetCpuUsPerPublish, 2)} | ${cell(rows, (r) => r.otherJobsPct, 0)} |`);
+    if (phase !== "fanout") lines.push(`| ${name} | ${cell(rows, (r) => mean(r.received), 0)} | ${cell(rows, (r) => mean(r.nodeCpuMs), 0)} | ${cell(rows, (r) => r.redisCpuUsPerPublish, 2)} | ${cell(rows, (r) => r.redisNetCpuUsPerPublish, 2)} | ${cell(rows, (r) => r.otherJobsPct, 0)} |`);
     else lines.push(`| ${name} | ${cell(rows, (r) => r.serverCpuUsPerDelivery, 2)} | ${cell(rows, (r) => r.redisCpuUsPerPublish, 2)} | ${cell(rows, (r) => r.redisNetCpuUsPerPublish, 2)} | ${cell(rows, (r) => r.deliveriesPerSecond, 0)} | ${cell(rows, (r) => r.otherJobsPct, 0)} |`);
   }
   return lines;
@@ -70,6 +82,12 @@ export function report(results, machine, { sizes, nodes, rooms }) {
     lines.push(`### ${nodes} nodes x ${rooms} rooms (room r on node r % ${nodes}, ${sizes.perRoom} members each; ${n0(sizes.says)} says spread over the rooms, each by a member on the room's node, ${sizes.pad} B pad, window ${sizes.window})`, "");
     lines.push(...roomsTable(roomRows, nodes), "");
     if (runs > 1) lines.push("Median (min–max) over the runs:", "", ...summary(results, "rooms"), "");
+  }
+  const listenRows = results.filter((r) => r.phase === "listen");
+  if (listenRows.length) {
+    lines.push(`### ${nodes} nodes, each with members in 1 of ${rooms} rooms (room r<n> on node n, ${sizes.perRoom} members; a fifth node without clients publishes ${n0(sizes.says)} says server-side over all ${rooms} rooms, window ${sizes.window})`, "");
+    lines.push(...listenTable(listenRows, nodes), "");
+    if (runs > 1) lines.push("Median (min–max) over the runs (listening nodes):", "", ...summary(results, "listen"), "");
   }
   const fanRows = results.filter((r) => r.phase === "fanout");
   if (fanRows.length) {

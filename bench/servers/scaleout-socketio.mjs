@@ -40,7 +40,19 @@ io.on("connection", (socket) => {
   });
 });
 
+// The `listen` phase's publisher node: server-side `io.to(room).emit`, say i to room
+// r<i % rooms>, yielding to the event loop every `window` says (emit does not wait for Redis).
+async function publish({ says, rooms, window, pad, first }) {
+  const text = "x".repeat(pad);
+  for (let i = 0; i < says; i++) {
+    const room = `r${i % rooms}`;
+    io.to(room).emit("say", chatPayload(`B${first + i}:0:${text}`, room, "0"));
+    if (i % window === window - 1) await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
 process.on("message", (message) => {
+  if (message?.type === "publish") publish(message).then(() => process.send({ type: "publish-done" }));
   if (message?.type === "received") process.send({ type: "received-done", received, cpu: process.cpuUsage() });
 });
 server.listen(Number(process.env.PORT), "127.0.0.1", () => serveControl(Number(process.env.PORT)));
