@@ -26,8 +26,8 @@ const outDir = path.resolve(String(args.get("out") ?? path.join(here, "results")
 const NODES = 4;
 const ROOMS = 100;
 const sizes = smoke
-  ? { says: 1_000, perRoom: 2, window: 50, fanPerNode: 10, fanMessages: 200, fanWindow: 16, pad: 32, timeoutMs: 30_000 }
-  : { says: 20_000, perRoom: 3, window: 100, fanPerNode: 50, fanMessages: 2_000, fanWindow: 16, pad: 32, timeoutMs: 180_000 };
+  ? { says: 1_000, perRoom: 2, window: 50, fanPerNode: 10, fanMessages: 200, fanWarmup: 20, fanWindow: 16, pad: 32, timeoutMs: 30_000, pauseMs: 150 }
+  : { says: 20_000, perRoom: 3, window: 100, fanPerNode: 50, fanMessages: 2_000, fanWarmup: 100, fanWindow: 16, pad: 32, timeoutMs: 180_000, pauseMs: 300 };
 
 // name, server script, env, which Redis; the rooms phase runs every target, fanout all but `single`.
 const targets = [
@@ -41,15 +41,15 @@ const targets = [
 
 async function startNodes(target, redis, count = NODES) {
   const env = { ...target.env, ROOMS: String(ROOMS), ...(target.redis === "cluster" ? { REDIS_CLUSTER_NODES: redis.urls.join(",") } : { REDIS_URL: redis.url }) };
-  const nodes = [];
-  try {
-    for (let n = 0; n < count; n++) {
-      const port = await freePort();
-      nodes.push(await startNode(path.join(here, "servers", target.script), { env: { ...env, PORT: String(port) }, cwd: here }));
-    }
-  } catch (error) {
+  const ports = [];
+  for (let n = 0; n < count; n++) ports.push(await freePort());
+  // all at once: a node's start is mostly waiting (Redis, the first subscriptions)
+  const started = await Promise.allSettled(ports.map((port) => startNode(path.join(here, "servers", target.script), { env: { ...env, PORT: String(port) }, cwd: here })));
+  const nodes = started.filter((s) => s.status === "fulfilled").map((s) => s.value);
+  const failure = started.find((s) => s.status === "rejected");
+  if (failure) {
     await Promise.all(nodes.map((child) => stop(child)));
-    throw error;
+    throw failure.reason;
   }
   return nodes;
 }
@@ -69,14 +69,14 @@ async function readings(nodes, redis) {
   };
 }
 
-/** Waits until no node's received count moved for 300 ms (nodes still reading their subscriber), at most 5 s. */
+/** Waits until no node's received count moved for `pauseMs` (nodes still reading their subscriber), at most 50 polls. */
 async function settle(nodes) {
   let last = "";
   for (let i = 0; i < 50; i++) {
     const now = JSON.stringify(await Promise.all(nodes.map((child) => ask(child, { type: "received" }, "received-done").then((r) => r.received))));
     if (now === last) return;
     last = now;
-    await sleep(300);
+    await sleep(sizes.pauseMs);
   }
 }
 
@@ -111,7 +111,7 @@ async function roomsPhase(target, redis) {
     const urls = nodes.map((child) => `http://127.0.0.1:${child.info.port}`);
     const placement = Array.from({ length: ROOMS }, (_, r) => ({ node: r % NODES, room: `r${r}`, count: sizes.perRoom }));
     load = await openMembers(target.dialect, urls, placement);
-    await sleep(300);
+    await sleep(sizes.pauseMs);
     const roomOf = (i) => `r${i % ROOMS}`;
     await runSays(load, { says: ROOMS, roomOf, window: sizes.window, pad: sizes.pad, nodes: NODES, timeoutMs: 30_000, first: 0 });
     await settle(nodes);
@@ -138,7 +138,7 @@ async function listenPhase(target, redis) {
   try {
     const urls = nodes.slice(0, NODES).map((child) => `http://127.0.0.1:${child.info.port}`);
     load = await openMembers(target.dialect, urls, Array.from({ length: NODES }, (_, node) => ({ node, room: `r${node}`, count: sizes.perRoom })));
-    await sleep(300);
+    await sleep(sizes.pauseMs);
     const publish = async (says, first) => {
       // says i with i % ROOMS < NODES land in a room with members (sizes.perRoom each)
       const expected = Array.from({ length: says }, (_, i) => (i % ROOMS < NODES ? sizes.perRoom : 0)).reduce((a, b) => a + b, 0);
@@ -168,9 +168,9 @@ async function fanoutPhase(target, redis) {
   try {
     const urls = nodes.map((child) => `http://127.0.0.1:${child.info.port}`);
     load = await openMembers(target.dialect, urls, Array.from({ length: NODES }, (_, node) => ({ node, room: "fan", count: sizes.fanPerNode })));
-    await sleep(300);
+    await sleep(sizes.pauseMs);
     const roomOf = () => "fan";
-    await runSays(load, { says: 100, roomOf, window: sizes.fanWindow, pad: sizes.pad, nodes: NODES, timeoutMs: 30_000, first: 0 });
+    await runSays(load, { says: sizes.fanWarmup, roomOf, window: sizes.fanWindow, pad: sizes.pad, nodes: NODES, timeoutMs: 30_000, first: 0 });
     await settle(nodes);
     const before = await readings(nodes, redis);
     const run = await runSays(load, { says: sizes.fanMessages, roomOf, window: sizes.fanWindow, pad: sizes.pad, nodes: NODES, timeoutMs: sizes.timeoutMs, first: 1_000_000 });
@@ -185,11 +185,11 @@ async function fanoutPhase(target, redis) {
   }
 }
 
-/** Redis CPU per second with no client at all, over 2 s (the cron; on a cluster, its pings too). */
+/** Redis CPU per second with no client at all, over 2 s (0.5 s with --smoke) (the cron; on a cluster, its pings too). */
 async function idleCpu(redis) {
   const before = await redisWork(redis.ports);
   const t0 = performance.now();
-  await sleep(2000);
+  await sleep(smoke ? 500 : 2000);
   const after = await redisWork(redis.ports);
   return ((after.cpuUs - before.cpuUs) * 1000) / (performance.now() - t0);
 }
