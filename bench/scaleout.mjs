@@ -29,7 +29,7 @@ const sizes = smoke
   ? { says: 1_000, perRoom: 2, window: 50, fanPerNode: 10, fanMessages: 200, fanWarmup: 20, fanWindow: 16, pad: 32, timeoutMs: 30_000, pauseMs: 150 }
   : { says: 20_000, perRoom: 3, window: 100, fanPerNode: 50, fanMessages: 2_000, fanWarmup: 100, fanWindow: 16, pad: 32, timeoutMs: 180_000, pauseMs: 300 };
 
-// name, server script, env, which Redis; the rooms phase runs every target, fanout all but `single`.
+// name, server script, env, which Redis; rooms and listen run every target, fanout all but `single`.
 const targets = [
   { name: "ours, one Redis, single channel", key: "ours-single", script: "scaleout-ours.mjs", dialect: "primus-sio", env: { CHANNEL_MODE: "single" }, redis: "standalone" },
   { name: "ours, one Redis, per-room (default)", key: "ours-per-room", script: "scaleout-ours.mjs", dialect: "primus-sio", env: { CHANNEL_MODE: "per-room" }, redis: "standalone" },
