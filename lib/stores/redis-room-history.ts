@@ -8,6 +8,11 @@
  * publishes, so a message is in the history exactly when it was published, in one round
  * trip. When the hash is missing (never written, evicted, Redis flushed or replaced) the
  * script starts a new epoch from Redis' clock and drops any stale stream.
+ *
+ * A chat message carries its delivery deadline (`deliverBy`, delivery-deadline.ts). Every
+ * node drops a late one, but the history would still hand it out on recovery: so a script
+ * that Redis runs after the deadline (it stalled, and the sender's `say` already failed)
+ * keeps and publishes nothing, and its publish fails (README, "Running several nodes").
  */
 import { createHash } from "node:crypto";
 import { answerQuery, type HistoryEntry, type HistoryQuery, type HistoryRead, type HistorySettings } from "./room-history.js";
@@ -16,6 +21,11 @@ import { answerQuery, type HistoryEntry, type HistoryQuery, type HistoryRead, ty
 export type SendCommand = (key: string, args: string[]) => Promise<unknown>;
 
 const APPEND = `
+local deadline = tonumber(ARGV[8])
+if deadline then
+  local now = redis.call('TIME')
+  if tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) > deadline then return -1 end
+end
 local epoch = redis.call('HGET', KEYS[2], 'epoch')
 local offset
 if not epoch then
@@ -68,6 +78,11 @@ async function runScript(send: SendCommand, script: string, sha: string, keys: [
   }
 }
 
+/** The `deliverBy` that encodeBusMessage appends last, or "" (bus-message-codec.ts). */
+function deadlineOf(raw: string): string {
+  return /,"deliverBy":(\d+)}$/.exec(raw)?.[1] ?? "";
+}
+
 export class RedisRoomHistory {
   readonly #keys: HistoryKeys;
   readonly #size: string;
@@ -82,10 +97,11 @@ export class RedisRoomHistory {
     this.#metaTtl = String(Math.max(settings.metaTtlMs, settings.ttlMs));
   }
 
-  /** Appends and publishes `raw` on `channel` in one script. */
+  /** Appends and publishes `raw` on `channel` in one script; rejects when Redis ran it past `raw`'s deadline. */
   async publish(send: SendCommand, room: string, channel: string, raw: string): Promise<void> {
-    await runScript(send, APPEND, APPEND_SHA, [this.#keys.stream(room), this.#keys.meta(room)],
-      [channel, raw, this.#size, this.#ttl, this.#metaTtl, room, this.publishCommand]);
+    const reply = await runScript(send, APPEND, APPEND_SHA, [this.#keys.stream(room), this.#keys.meta(room)],
+      [channel, raw, this.#size, this.#ttl, this.#metaTtl, room, this.publishCommand, deadlineOf(raw)]);
+    if (reply === -1) throw new Error("actionhero-ws: Redis ran the publish after the message's delivery deadline (deliverBy): not delivered");
   }
 
   async read(send: SendCommand, room: string, query: HistoryQuery): Promise<HistoryRead> {
