@@ -45,10 +45,21 @@ redis.call('PEXPIRE', KEYS[2], ARGV[5])
 return redis.call(ARGV[7], ARGV[1], raw)
 `;
 
+// ARGV: the since offset and epoch ("" without since), the newest entries wanted ("" for all).
+// A `since` at the room's head reads no entry: after a bus reconnect a node asks this of
+// every room it follows (chat/gap-repair.ts), and most missed nothing.
 const READ = `
 local meta = redis.call('HMGET', KEYS[2], 'epoch', 'offset')
 local t = redis.call('TIME')
-return {meta[1] or '', meta[2] or '0', t[1] .. string.format('%06d', tonumber(t[2])), redis.call('XRANGE', KEYS[1], '-', '+')}
+local now = t[1] .. string.format('%06d', tonumber(t[2]))
+if ARGV[1] ~= '' and meta[1] == ARGV[2] and meta[2] == ARGV[1] then return {meta[1], meta[2], now, {}} end
+local entries
+if ARGV[3] ~= '' then
+  entries = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', ARGV[3])
+else
+  entries = redis.call('XRANGE', KEYS[1], '-', '+')
+end
+return {meta[1] or '', meta[2] or '0', now, entries}
 `;
 
 const sha1 = (text: string) => createHash("sha1").update(text).digest("hex");
@@ -105,7 +116,10 @@ export class RedisRoomHistory {
   }
 
   async read(send: SendCommand, room: string, query: HistoryQuery): Promise<HistoryRead> {
-    const reply = await runScript(send, READ, READ_SHA, [this.#keys.stream(room), this.#keys.meta(room)], []);
+    // Only the newest `limit` are needed without `since` or `before` (newest first from XREVRANGE).
+    const newest = query.since === undefined && query.before === undefined;
+    const args = [query.since ? String(query.since.offset) : "", query.since?.epoch ?? "", newest ? String(query.limit) : ""];
+    const reply = await runScript(send, READ, READ_SHA, [this.#keys.stream(room), this.#keys.meta(room)], args);
     if (!Array.isArray(reply) || reply.length !== 4) throw new Error("actionhero-ws: unexpected history reply from Redis");
     const [epoch, offset, micros, stream] = reply as [unknown, unknown, unknown, unknown];
     const entries: HistoryEntry[] = [];
@@ -114,6 +128,7 @@ export class RedisRoomHistory {
       if (!Array.isArray(fields)) continue;
       entries.push({ offset: Number(fields[1]), at: Number(String(id).split("-")[0]), raw: String(fields[3]) });
     }
+    if (newest) entries.reverse();
     const now = Math.floor(Number(String(micros)) / 1000);
     return answerQuery(entries, String(epoch), Number(offset), query, this.settings.ttlMs, now);
   }
