@@ -17,7 +17,9 @@ const SAYS = smoke ? 2_000 : 50_000;
 const WINDOW = 64;
 const BURST_CLIENTS = smoke ? 20 : 200;
 const MISSED = 100;
-const history = { size: 1_000, ttlMs: 300_000, metaTtlMs: 86_400_000 };
+// The bounds users get (lib/options.ts).
+const { defaults } = await import(pathToFileURL(path.join(base, "lib/options.js")).href);
+const history = { size: defaults.historySize, ttlMs: defaults.historyTtlMs, metaTtlMs: defaults.historyMetaTtlMs };
 
 const redis = await startRedis();
 const chat = (n) => ({ messageType: "chat", serverToken: "t", serverId: "bench", message: `message ${n}`, sentAt: Date.now(), connection: { id: "c", room: "bench" } });

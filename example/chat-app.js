@@ -36,9 +36,8 @@ export async function createChatApp() {
     // randomNumber answers signed-in callers only (the "signed in" action middleware).
     actions: [{ ...randomNumber, middleware: ["signed in"] }, status(() => ws), roomsList(() => ws)],
     startingChatRooms: { defaultRoom: {}, anotherRoom: {} },
-    // Room history: a joined room shows its last messages, a reconnect catches up on what was
-    // missed (README, "History and recovery").
-    history: true,
+    // Room history is on by default: a joined room shows its last messages, a reconnect
+    // catches up on what was missed (README, "History and recovery").
     destroyClientsOnShutdown: process.env.DESTROY_CLIENTS_ON_SHUTDOWN === "true",
     // Run on every socket's handshake, so the connection middleware sees request.session.
     handshake: [sessions.middleware],

@@ -119,7 +119,7 @@ export interface ActionheroWsOptions {
   handshake?: HandshakeMiddleware[];
   /**
    * Room history and recovery after a reconnect (README, "History and recovery"): `true`
-   * for the defaults, an object to bound it, `false` (the default) for none.
+   * (the default) for `{ size: 100, ttlMs: 300000 }`, an object to bound it, `false` for none.
    */
   history?: boolean | HistoryOptions;
 }

@@ -75,9 +75,9 @@ export const defaults = {
     // The generated client sends a roomAdd per room it re-joins and a detailsView on open.
     framesWhileOpening: 32,
   },
-  // Off until every part of issue 14 is in (gap repair between nodes, Redis Cluster):
-  // README, "History and recovery". `history: true` takes these bounds.
-  history: false,
+  // On: issue 14 asks for recovery by default; `history: false` costs nothing (README,
+  // "History and recovery"). `history: true` takes the same bounds.
+  history: true,
   historySize: 100,
   historyTtlMs: 300_000,
   // A quiet room keeps its epoch a day, so a client idle there still recovers (nothing missed).

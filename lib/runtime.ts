@@ -79,7 +79,11 @@ export class Runtime extends EventEmitter {
     }
     this.bus.on("resync", () => {
       this.counters.pubsubReconnects++;
-      for (const connection of this.connections.values()) connection.sendMessage(resyncNotice());
+      // With history each room's gap is filled from it, and only a room it cannot cover is
+      // told (gap-repair.ts); without, every client hears that messages may be gone.
+      const gaps = this.chatRoom.delivery.gaps;
+      if (gaps) gaps.resume([...this.membership.localRooms()]);
+      else for (const connection of this.connections.values()) connection.sendMessage(resyncNotice());
     });
 
     this.rpc = new ClusterRpc(this.bus, options.id, options.serverToken, options.rpcTimeout, (id) => this.connections.has(id), logger);

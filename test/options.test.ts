@@ -48,8 +48,9 @@ describe("options", function () {
       throwsNaming({ history: { length: 5 } }, "history.length", /unknown option/);
     });
 
-    it("history: off by default, true takes the default bounds, an object overrides some", () => {
-      expect(resolveOptions().history).to.equal(false);
+    it("history: on by default (issue 14's bounds), true takes the same, an object overrides some, false turns it off", () => {
+      expect(resolveOptions().history).to.deep.equal({ size: 100, ttlMs: 300_000, metaTtlMs: 86_400_000 });
+      expect(resolveOptions({ history: false }).history).to.equal(false);
       expect(resolveOptions({ history: true }).history).to.deep.equal({ size: 100, ttlMs: 300_000, metaTtlMs: 86_400_000 });
       expect(resolveOptions({ history: { size: 5 } }).history).to.deep.equal({ size: 5, ttlMs: 300_000, metaTtlMs: 86_400_000 });
     });
@@ -149,7 +150,7 @@ describe("options", function () {
         redisStartTimeoutMs: 10_000,
         redisCommandTimeoutMs: 1_500,
         heartbeatMs: 5_000,
-        history: false,
+        history: { size: 100, ttlMs: 300_000, metaTtlMs: 86_400_000 },
         nodeTtlMs: 15_000,
         secret: undefined,
         actions: [],

@@ -17,6 +17,7 @@ import { RoomDelivery, type LocalDelivery } from "./room-delivery.js";
 import { chatErrors } from "./chat-errors.js";
 import { assertRoomName } from "./room-name.js";
 import { RoomHistoryReader, type RecoveryReply } from "./room-history-reader.js";
+import { readWhenReady } from "./gap-repair.js";
 
 export { chatErrors } from "./chat-errors.js";
 
@@ -70,7 +71,7 @@ export class ChatRoom {
       timeoutMs: settings.rpcTimeout,
       logger: deps.logger,
       history: settings.history && deps.bus.history ? {
-        read: (room, query) => deps.bus.readHistory(room, query),
+        read: (room, query) => readWhenReady(deps.bus, room, query, settings.rpcTimeout),
         size: settings.history.size,
         lost: (connections, room) => deps.notifyLost?.(connections, room),
       } : undefined,

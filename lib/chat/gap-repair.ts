@@ -6,10 +6,14 @@
  * the gap and those arriving meanwhile. When the history no longer covers it, the room's
  * members here are told with a room `resync` notice instead.
  *
+ * After the bus lost its subscription for a while (its `resync`), `resume` checks each
+ * followed room's tail the same way at once, so a gap is filled even when nothing more is
+ * said, and the blanket resync notice is not needed (issue 14, deliverable 5).
+ *
  * On the delivery path this is one Map lookup and two comparisons per message and node; a
  * gap, the only case that allocates or waits, is rare.
  */
-import type { ChatBusMessage } from "../stores/message-bus.js";
+import type { ChatBusMessage, MessageBus } from "../stores/message-bus.js";
 import { decodeBusMessage } from "../stores/bus-message-codec.js";
 import type { HistoryQuery, HistoryRead } from "../stores/room-history.js";
 import type { Logger } from "../logger.js";
@@ -25,6 +29,26 @@ export interface GapRepairDeps {
   logger: Logger;
 }
 
+/**
+ * Reads once the bus is up, waiting at most `ms`: a gap shows when the subscriber is back,
+ * which may be before the publisher that reads the history is.
+ */
+export async function readWhenReady(bus: MessageBus, room: string, query: HistoryQuery, ms: number): Promise<HistoryRead> {
+  if (!bus.ready) {
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        bus.off("ready", done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      timer.unref();
+      bus.on("ready", done);
+    });
+  }
+  return bus.readHistory(room, query);
+}
+
 interface Position {
   epoch: string;
   offset: number;
@@ -34,6 +58,8 @@ export class GapRepair {
   readonly #last = new Map<string, Position>();
   /** rooms being repaired, with the messages that arrived meanwhile */
   readonly #held = new Map<string, ChatBusMessage[]>();
+  /** rooms whose tail must be checked again once the repair under way ends */
+  readonly #again = new Set<string>();
   /** gaps seen (for tests and stats) */
   gaps = 0;
 
@@ -67,6 +93,26 @@ export class GapRepair {
   }
 
   /**
+   * The bus may have lost messages of every room (its subscriber reconnected): each room
+   * here is read from where this node stands. A room with no known position (nothing
+   * received since it was followed) is told to resync only when its history keeps messages
+   * that may have been missed; a room with nothing kept lost nothing.
+   */
+  resume(rooms: Iterable<string>): void {
+    for (const room of rooms) {
+      const last = this.#last.get(room);
+      if (this.#held.has(room)) {
+        this.#again.add(room);
+      } else if (last === undefined) {
+        void this.#unknown(room);
+      } else {
+        this.#held.set(room, []);
+        void this.#repair(room, last);
+      }
+    }
+  }
+
+  /**
    * This node stopped following the room (no local members, or unsubscribed): the next
    * message starts afresh, so a later member is not sent what was said before it joined.
    */
@@ -80,6 +126,12 @@ export class GapRepair {
       const read = await this.deps.read(room, { since: { offset: last.offset, epoch: last.epoch }, limit: this.deps.size });
       if (!read.covered) {
         this.deps.lost(room);
+        // A tail check (no message held): go on from the room's head, or the next message
+        // would show the same gap again and its members would be told twice.
+        if (this.#held.get(room)?.length === 0) {
+          last.epoch = read.epoch;
+          last.offset = read.offset;
+        }
       } else {
         for (const raw of read.messages) {
           const decoded = decodeBusMessage(raw);
@@ -102,6 +154,17 @@ export class GapRepair {
         last.offset = message.offset as number;
         deliver(message);
       }
+      if (this.#again.delete(room)) this.resume([room]);
+    }
+  }
+
+  async #unknown(room: string): Promise<void> {
+    try {
+      const read = await this.deps.read(room, { limit: 1 });
+      if (read.messages.length > 0) this.deps.lost(room);
+    } catch (error) {
+      this.deps.logger.warn({ room, err: String(error) }, "actionhero-ws: could not read a room's history after a bus reconnect");
+      this.deps.lost(room);
     }
   }
 }

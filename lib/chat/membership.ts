@@ -100,6 +100,11 @@ export class Membership {
     return this.#local.get(room) ?? none;
   }
 
+  /** The rooms with at least one member on this node. */
+  localRooms(): IterableIterator<string> {
+    return this.#local.keys();
+  }
+
   /** Rooms with at least one member on this node. */
   get localRoomCount(): number {
     return this.#local.size;

@@ -162,7 +162,7 @@ export interface ChatMessage<M = unknown> {
   from: string;
   context: "user";
   sentAt: number;
-  /** The room's offset of this message, when the server keeps room history (option `history`). */
+  /** The room's offset of this message, when the server keeps room history (option `history`, on by default). */
   offset?: number;
   /** The room's history epoch, with `offset`. */
   epoch?: string;

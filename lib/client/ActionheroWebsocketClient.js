@@ -490,7 +490,7 @@ proto._track = function (message) {
   if (!message || typeof message.offset !== 'number' || typeof message.epoch !== 'string') return true;
   var room = message.room;
   var last = hasOwn.call(this._offsets, room) ? this._offsets[room] : null;
-  if (last && last.epoch === message.epoch && message.offset <= last.offset) return false;
+  if (last && !last.stale && last.epoch === message.epoch && message.offset <= last.offset) return false;
   this._offsets[room] = { offset: message.offset, epoch: message.epoch };
   return true;
 };
@@ -802,8 +802,13 @@ proto.handleMessage = function (message) {
     this.emit('welcome', message);
   } else if (context === 'api') {
     this.emit('api', message);
-    // A room's messages were lost between the server's nodes and cannot be recovered.
-    if (message.event === 'resync' && typeof message.room === 'string') this.emit('resync', message.room, String(message.message || ''));
+    // A room's messages were lost between the server's nodes and cannot be recovered. The
+    // room's next message is taken whatever its offset (a failover may number offsets
+    // again); until then a re-join still asks from the old one, and learns it is gone.
+    if (message.event === 'resync' && typeof message.room === 'string') {
+      if (hasOwn.call(this._offsets, message.room)) this._offsets[message.room].stale = true;
+      this.emit('resync', message.room, String(message.message || ''));
+    }
     // The server is ending this connection and says why (before the close, on every transport).
     if (message.event === 'close') {
       this.closeNotice = message;

@@ -28,7 +28,7 @@ export class RuntimeCounters {
   slowConsumerCloses = 0;
   /** Inbound frames or polling bodies over `server.maxLength` (websocket closed 1009, polling 413). */
   oversizedFrames = 0;
-  /** Times the message bus subscriber came back after a loss (clients got a `resync` notice). */
+  /** Times the message bus subscriber came back after a loss (gaps filled from the history, or a `resync` notice). */
   pubsubReconnects = 0;
   readonly frames = new Map<string, number>();
   readonly badFrameReasons = new Map<BadFrameReason, number>();

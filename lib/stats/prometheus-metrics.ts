@@ -68,7 +68,7 @@ export async function registerPrometheusMetrics(options: MetricsOptions & { pref
   counter("handshakes_refused_total", "Polling handshakes refused by the pending-handshake limits", () => c.handshakesRefused);
   names.push(`${prefix}pending_handshakes`);
   new prom.Gauge({ name: `${prefix}pending_handshakes`, help: "Polling handshakes not yet upgraded and without a message", registers, collect() { this.set(c.pendingHandshakes); } });
-  counter("pubsub_reconnects_total", "Message bus subscriber reconnects (clients were told to resync)", () => c.pubsubReconnects);
+  counter("pubsub_reconnects_total", "Message bus subscriber reconnects (gaps filled from the history, or clients told to resync)", () => c.pubsubReconnects);
   counter("bus_messages_received_total", "Messages received from the bus (per-room channels: only this node's rooms')", () => source.bus.received);
   counter("room_subscriptions_repaired_total", "Room subscriptions the self-check found dead and subscribed again", () => source.subscriptions.repaired);
   if (redisHealth(source) !== null) {

@@ -39,7 +39,7 @@ export interface Stats {
   subscriptionsRepaired: number;
   /** Self-check passes that found every room subscription live. */
   subscriptionChecksClean: number;
-  /** Message bus subscriber reconnects (clients were sent a `resync` notice). */
+  /** Message bus subscriber reconnects (gaps filled from the history, or a `resync` notice sent). */
   pubsubReconnects: number;
   pendingRpc: number;
   closing: boolean;

@@ -5,8 +5,9 @@
  * user's client when one is given) and a subscriber of our own.
  *
  * Pub/sub is at-most-once: messages published while the subscriber is reconnecting are
- * lost. We cannot recover them, so we say so: `resync` fires once
- * the subscription is back, and listeners can refresh whatever state they derive.
+ * lost to it. The bus cannot recover them, so it says so: `resync` fires once the
+ * subscription is back, and listeners fill the gaps from the rooms' history
+ * (chat/gap-repair.ts) or refresh whatever state they derive.
  *
  * A `say` answered with an error must not be delivered (its client may send it again). A
  * publish Redis answers late is still carried out: a stalled Redis (CLIENT PAUSE, a

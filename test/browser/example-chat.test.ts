@@ -502,6 +502,34 @@ describe(SUITE, function () {
       await waitForMessage(bob, `${t} alice is back`);
     });
 
+    it("(j) with the default room history a page back from a restart shows what was said meanwhile on another node, and a 'messages caught up' line", async function () {
+      server = await start({ env: onRedis() });
+      const other = await start({ env: onRedis() });
+      const alice = await openChat(context, server.url, "", "alice");
+      const bob = await openChat(await anotherBrowser(), other.url, "", "bob");
+      const t = token();
+      await say(bob, `${t} before`);
+      await waitForMessage(alice, `${t} before`);
+
+      const port = server.port;
+      await server.stop("SIGTERM");
+      await waitState(alice, "reconnecting", 10_000);
+      const missed = [1, 2, 3].map((n) => `${t} missed ${n}`);
+      for (const text of missed) await say(bob, text);
+      server = await start({ port, env: onRedis() });
+      await waitState(alice, "connected", 30_000);
+      await waitForMessages(alice, `${t} missed`, 3);
+      const shown = (await userMessages(alice)).filter((m) => m.text.startsWith(t)).map((m) => m.text);
+      expect(shown).to.deep.equal([`${t} before`, ...missed]);
+      // what was said meanwhile includes the example's own announcements (alice left, joined)
+      const caughtUp = alice.locator("#messages li.notice", { hasText: "messages caught up." }).first();
+      await caughtUp.waitFor({ timeout: 5_000 }).catch(async () => {
+        throw new Error(`no 'messages caught up' line; notices: ${JSON.stringify(await alice.locator("#messages li.notice").allTextContents())}`);
+      });
+      const count = Number(/Reconnected — (\d+) messages caught up\./.exec(String(await caughtUp.textContent()))?.[1]);
+      expect(count, "messages caught up").to.be.at.least(missed.length);
+    });
+
     it("(f) with destroyClientsOnShutdown the page shows it was closed and does not retry", async function () {
       server = await start({ env: onRedis({ DESTROY_CLIENTS_ON_SHUTDOWN: "true" }) });
       const page = await context.newPage();

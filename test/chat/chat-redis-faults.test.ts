@@ -114,9 +114,11 @@ describe("Redis faults: SIGKILL and restart under two servers with clients in ro
   it("Redis restarted empty on the same port: everything recovers by itself", async () => {
     const [ma, mb] = [a.frames.length, b.frames.length];
     await redis.restart();
-    // clients are told the bus was lost and is back
+    // the room's history went with Redis (history is on by default): once the bus is back,
+    // each member is told its room cannot be recovered, instead of a bus-wide notice
     for (const [client, mark] of [[a, ma], [b, mb]] as const) {
       const resync = await client.next((f) => f.context === "api" && f.event === "resync", 15_000, mark);
+      expect(resync.room).to.equal("defaultRoom");
       expect(resync.message).to.be.a("string");
     }
     // the resync frame follows the subscriber; the publisher may come back a moment later

@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 import { RawClient } from "../support/primus-client.js";
 import { startRedisServer, type RedisServer } from "../support/redis-server.js";
-import { idOf, rejection, sleep, userFrames, waitFor } from "../support/chat-helpers.js";
+import { historyFields, idOf, rejection, sleep, userFrames, waitFor } from "../support/chat-helpers.js";
 import type { ChatMiddleware, ChatPayload, Connection } from "../../lib/index.js";
 
 /** How long we keep listening to prove a frame does NOT arrive (or arrives only once). */
@@ -91,8 +91,9 @@ for (const kind of ["memory", "redis"] as const) {
         expect((await c.request({ event: "roomAdd", room: "defaultRoom" })).data).to.equal(true);
         const text = `I have entered the room: ${ids.c}`;
         const got = await a.next((f) => f.context === "user" && f.message === text, 5000, ma);
-        expect(got).to.deep.equal({ message: text, room: "defaultRoom", from: "0", context: "user", sentAt: got.sentAt });
-        await b.next((f) => f.context === "user" && f.message === text, 5000, mb);
+        expect(got).to.deep.equal({ message: text, room: "defaultRoom", from: "0", context: "user", sentAt: got.sentAt, ...historyFields(got) });
+        const atB = await b.next((f) => f.context === "user" && f.message === text, 5000, mb);
+        expect(historyFields(atB)).to.deep.equal(historyFields(got));
         await sleep(QUIET_MS);
         expect(userFrames(a, ma, text)).to.have.length(1);
         expect(userFrames(b, mb, text)).to.have.length(1);
@@ -222,11 +223,14 @@ for (const kind of ["memory", "redis"] as const) {
       it("35: ws.verbs(connection, 'say', words) joins the words and sends from that connection", async () => {
         const [mb, mc] = [b.frames.length, c.frames.length];
         expect(await ts.ws.verbs(conn(ids.a), "say", ["defaultRoom", "Hi", "from", "client", "1"])).to.equal(undefined);
+        const seen: Array<{ offset: number; epoch: string }> = [];
         for (const [client, mark] of [[b, mb], [c, mc]] as const) {
           const got = await client.next((f) => f.context === "user", 5000, mark);
-          expect(got).to.deep.equal({ message: "Hi from client 1", room: "defaultRoom", from: ids.a, context: "user", sentAt: got.sentAt });
+          expect(got).to.deep.equal({ message: "Hi from client 1", room: "defaultRoom", from: ids.a, context: "user", sentAt: got.sentAt, ...historyFields(got) });
           expect(got.sentAt).to.be.a("number");
+          seen.push(historyFields(got));
         }
+        expect(seen[1], "one message: the same offset and epoch for every member").to.deep.equal(seen[0]);
       });
 
       it("36-38: exists, add (and 'room exists'), list", async () => {
@@ -261,7 +265,8 @@ for (const kind of ["memory", "redis"] as const) {
         await ts.ws.chatRoom.destroy(doomed);
         for (const [client, mark] of [[a, ma], [b, mb]] as const) {
           const got = await client.next((f) => f.context === "user" && f.room === doomed, 5000, mark);
-          expect(got).to.deep.equal({ message: "this room has been deleted", room: doomed, from: "0", context: "user", sentAt: got.sentAt });
+          // the room's first message: offset 1
+          expect(got).to.deep.equal({ message: "this room has been deleted", room: doomed, from: "0", context: "user", sentAt: got.sentAt, offset: 1, epoch: historyFields(got).epoch });
         }
         expect(conn(ids.a).rooms).to.deep.equal(["defaultRoom"]);
         expect(conn(ids.b).rooms).to.deep.equal(["defaultRoom"]);

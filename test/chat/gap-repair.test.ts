@@ -3,16 +3,19 @@
  * subscriber (published on a channel it does not hear, as pub/sub loses them while a
  * subscriber reconnects) are fetched from the history when the next message shows the jump,
  * and delivered in order before it. A gap the history no longer covers gives the room's
- * members here a room `resync` instead.
+ * members here a room `resync` instead. After a subscriber reconnect the node checks each
+ * room's tail at once, and the bus-wide `resync` notice is only sent with `history: false`.
  */
 import { expect } from "chai";
 import { randomUUID } from "node:crypto";
-import type { ChatMessage } from "../../lib/client/ActionheroWebsocketClient.js";
+import type { ApiFrame, ChatMessage } from "../../lib/client/ActionheroWebsocketClient.js";
 import { RedisMessageBus } from "../../lib/stores/redis-message-bus.js";
 import type { ChatBusMessage } from "../../lib/stores/message-bus.js";
-import { startClientServer, waitFor, type ClientTestServer } from "../support/node-client.js";
+import { startClientServer, waitFor, type Client, type ClientTestServer } from "../support/node-client.js";
 import { startRedisServer, type RedisServer } from "../support/redis-server.js";
-import { startCutProxy } from "../support/tcp-proxy.js";
+import { startCutProxy, type CutProxy } from "../support/tcp-proxy.js";
+import { sleep } from "../support/chat-helpers.js";
+import type { ActionheroWsOptions } from "../../lib/index.js";
 import { busOptions } from "../support/store-options.js";
 
 describe("room history: gap repair between nodes", function () {
@@ -97,5 +100,74 @@ describe("room history: gap repair between nodes", function () {
     await waitFor(() => said.length >= 30, 10_000, `30 messages (got ${said.length})`);
     expect(said).to.deep.equal(range(0, 30));
     expect(resyncs).to.deep.equal([]);
+  });
+
+  /** A (behind a cut proxy, so its subscriber can be cut) and B share a Redis; a client on A listens in defaultRoom. */
+  async function cutSetup(options: ActionheroWsOptions): Promise<{ a: ClientTestServer; b: ClientTestServer; proxy: CutProxy; client: Client; said: number[]; resyncs: string[]; busWide: number[] }> {
+    const prefix = `s-${randomUUID()}:`;
+    const proxy = await startCutProxy(redis.port);
+    cleanup.push(() => proxy.close());
+    const a = await startClientServer({ ...options, redis: `redis://127.0.0.1:${new URL(proxy.url).port}`, redisPrefix: prefix });
+    cleanup.push(() => a.close());
+    const b = await startClientServer({ ...options, redis: redis.url, redisPrefix: prefix });
+    cleanup.push(() => b.close());
+    const client = await a.connect();
+    await client.roomAdd("defaultRoom");
+    const said: number[] = [];
+    const resyncs: string[] = [];
+    const busWide: number[] = [];
+    client.on("say", (m: ChatMessage) => said.push((m.message as { n: number }).n));
+    client.on("resync", (room: string) => resyncs.push(room));
+    client.on("api", (m: ApiFrame) => {
+      if (m.event === "resync" && m.room === undefined) busWide.push(said.length);
+    });
+    return { a, b, proxy, client, said, resyncs, busWide };
+  }
+
+  it("a subscriber cut while says flow (default history): nothing lost, in order, and no resync notice of any kind", async function () {
+    const { a, b, proxy, said, resyncs, busWide } = await cutSetup({});
+    const total = 120;
+    // about 25 says a second: the cut and the reconnect after it (well under 4 s) miss fewer than the 100 kept
+    for (let n = 0; n < total; n++) {
+      if (n === 30) proxy.cut(700);
+      await b.ws.chatRoom.broadcast({}, "defaultRoom", { n });
+      await sleep(40);
+    }
+    await waitFor(() => a.ws.stats().pubsubReconnects >= 1, 15_000, "A's subscriber back");
+    // the last says may all have been missed: the tail is read at once, not when a next say shows the gap
+    await waitFor(() => said.length >= total, 10_000, `${total} messages (got ${said.length}; room resyncs: ${resyncs.length})`);
+    await sleep(300);
+    expect(said).to.deep.equal(range(0, total));
+    expect(resyncs, "room resync notices").to.deep.equal([]);
+    expect(busWide, "bus-wide resync notices").to.deep.equal([]);
+  });
+
+  it("a subscriber cut with the history trimmed past the gap: the room's resync once, no bus-wide notice, then live ones", async function () {
+    const { a, b, proxy, said, resyncs, busWide } = await cutSetup({ history: { size: 10 } });
+    for (const n of range(0, 3)) await b.ws.chatRoom.broadcast({}, "defaultRoom", { n });
+    await waitFor(() => said.length === 3, 10_000, "the first 3");
+    proxy.cut(1_000);
+    for (const n of range(3, 30)) await b.ws.chatRoom.broadcast({}, "defaultRoom", { n }); // A hears none of these
+    await waitFor(() => a.ws.stats().pubsubReconnects >= 1, 15_000, "A's subscriber back");
+    await waitFor(() => resyncs.length >= 1, 10_000, "the room's resync, with no say after the reconnect");
+    for (const n of range(33, 3)) await b.ws.chatRoom.broadcast({}, "defaultRoom", { n });
+    await waitFor(() => said.includes(35), 10_000, "the live ones");
+    await sleep(300);
+    expect(resyncs).to.deep.equal(["defaultRoom"]);
+    expect(busWide, "bus-wide resync notices").to.deep.equal([]);
+    expect(said).to.deep.equal([0, 1, 2, 33, 34, 35]);
+  });
+
+  it("`history: false`: a subscriber cut still tells every client with the bus-wide resync notice (Actionhero's way)", async function () {
+    const { a, b, proxy, client, said, busWide } = await cutSetup({ history: false });
+    const first = new Promise<ChatMessage>((resolve) => client.once("say", resolve));
+    await b.ws.chatRoom.broadcast({}, "defaultRoom", { n: 0 });
+    const payload = await first;
+    expect(payload).to.not.have.property("offset");
+    expect(payload).to.not.have.property("epoch");
+    proxy.cut(500);
+    await waitFor(() => a.ws.stats().pubsubReconnects >= 1, 15_000, "A's subscriber back");
+    await waitFor(() => busWide.length === 1, 5_000, "the bus-wide resync notice");
+    expect(said).to.deep.equal([0]);
   });
 });

@@ -100,8 +100,8 @@ describe("room history verbs", function () {
     expect((await member.roomHistory("defaultRoom", { limit: 1 })).status).to.equal("OK");
   });
 
-  it("a server without history refuses `since` and roomHistory clearly", async function () {
-    const plain = await startClientServer({});
+  it("a server with `history: false` refuses `since` and roomHistory clearly", async function () {
+    const plain = await startClientServer({ history: false });
     try {
       const client = await plain.connect();
       expect(await failure(client.send({ event: "roomAdd", room: "defaultRoom", since: { offset: 1, epoch } }))).to.equal("Error: room history is off on this server (option `history`)");

@@ -115,6 +115,24 @@ describe("room history: recovery after a cut link (generated client)", function 
     expect(seen.said).to.deep.equal([0, 1, 2, 3, 4, 8, 9]);
   });
 
+  it("a room resync notice: the room's next message is taken whatever its offset (a failover may number them again)", async function () {
+    const { ts, client } = await setup({}, "websocket");
+    const seen = watch(client);
+    let epoch = "";
+    client.on("say", (message: ChatMessage) => (epoch = String(message.epoch)));
+    await talk(ts, 0, 5, 10);
+    await waitFor(() => seen.said.length === 5, 10_000, "the first 5");
+    const connection = ts.ws.connections.get(client.id!)!;
+    const numbered = (n: number, offset: number) => ({ context: "user", room: "defaultRoom", from: "0", message: { n }, sentAt: Date.now(), offset, epoch });
+    connection.sendMessage(numbered(100, 3)); // an offset already seen: a duplicate
+    connection.sendMessage({ context: "api", event: "resync", room: "defaultRoom", message: "messages of this room were lost and cannot be recovered" });
+    for (const [n, offset] of [[101, 3], [102, 4], [103, 4]]) connection.sendMessage(numbered(n, offset));
+    await waitFor(() => seen.said.includes(102), 5_000, "the messages after the notice");
+    await sleep(200);
+    expect(seen.resyncs).to.deep.equal(["defaultRoom"]);
+    expect(seen.said).to.deep.equal([...range(0, 5), 101, 102]);
+  });
+
   describe("Redis store", function () {
     let redis: RedisServer;
     before(async function () {

@@ -17,6 +17,7 @@ import type {
   VerbResponse,
 } from "../../lib/client/ActionheroWebsocketClient.js";
 import { fixturesPublic } from "../support/test-server.js";
+import { historyFields } from "../support/chat-helpers.js";
 import {
   startClientServer,
   withTimeout,
@@ -478,7 +479,7 @@ describe("generated client: improvements over Actionhero's client", function () 
     expect(aCustom).to.equal(1);
   });
 
-  it("say between two clients: both members get {message, room, from, context, sentAt}", async () => {
+  it("say between two clients: both members get {message, room, from, context, sentAt, offset, epoch}", async () => {
     const a = await ts.connect();
     const b = await ts.connect();
     await a.roomAdd("defaultRoom");
@@ -489,9 +490,10 @@ describe("generated client: improvements over Actionhero's client", function () 
     const ok = await a.say("defaultRoom", "hi from a");
     expect(ok.status).to.equal("OK");
     const [toB, toA] = await Promise.all([atB, atA]);
-    expect(toB).to.deep.equal({ message: "hi from a", room: "defaultRoom", from: a.id, context: "user", sentAt: toB.sentAt });
+    expect(toB).to.deep.equal({ message: "hi from a", room: "defaultRoom", from: a.id, context: "user", sentAt: toB.sentAt, ...historyFields(toB) });
     expect(toB.sentAt).to.be.a("number").and.at.least(before - 1_000);
     expect(toA.from).to.equal(a.id);
+    expect(historyFields(toA), "one message: one offset and epoch").to.deep.equal(historyFields(toB));
   });
 
   it("object messages are delivered intact", async () => {

@@ -4,6 +4,7 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import { startTestServer, fixturesPublic, type TestServer } from "../support/test-server.js";
 import { RawClient, sleep } from "../support/primus-client.js";
+import { historyFields } from "../support/chat-helpers.js";
 
 for (const transport of ["websocket", "polling"] as const) {
   describe(`protocol verbs over ${transport}`, function () {
@@ -143,11 +144,13 @@ for (const transport of ["websocket", "polling"] as const) {
       expect(ok).to.not.have.property("data");
       const got = await a.next((f) => f.context === "user", 5000, aMark);
       const bId = ((await b.request({ event: "detailsView" })).data as { id: string }).id;
-      expect(got).to.deep.equal({ message: "hello from client 2", room: "defaultRoom", from: bId, context: "user", sentAt: got.sentAt });
+      const { offset, epoch } = historyFields(got);
+      expect(got).to.deep.equal({ message: "hello from client 2", room: "defaultRoom", from: bId, context: "user", sentAt: got.sentAt, offset, epoch });
       await b.next((f) => f.context === "user" && f.message === "hello from client 2");
       await a.request({ event: "say", room: "defaultRoom", message: { structured: true, n: [1, 2] } });
       const obj = await b.next((f) => f.context === "user" && typeof f.message === "object");
       expect(obj.message).to.deep.equal({ structured: true, n: [1, 2] });
+      expect(historyFields(obj), "the room's next message").to.deep.equal({ offset: offset + 1, epoch });
       await sleep(100);
       expect(outsider.frames.filter((f) => f.context === "user")).to.have.length(0);
       expect((await outsider.request({ event: "say", room: "defaultRoom", message: "x" })).error).to.equal("Error: connection not in this room (defaultRoom)");
@@ -197,3 +200,31 @@ for (const transport of ["websocket", "polling"] as const) {
     });
   });
 }
+
+describe("protocol verbs with `history: false`: Actionhero's chat payloads", function () {
+  let ts: TestServer;
+  before(async () => {
+    ts = await startTestServer({ history: false });
+  });
+  after(async () => {
+    await ts.close();
+  });
+
+  it("say and broadcast deliver exactly {message, room, from, context, sentAt}, no offset or epoch", async () => {
+    const [a, b] = [await RawClient.open(ts.ws, ts.url), await RawClient.open(ts.ws, ts.url)];
+    try {
+      for (const client of [a, b]) expect((await client.request({ event: "roomAdd", room: "defaultRoom" })).data).to.equal(true);
+      const aId = ((await a.request({ event: "detailsView" })).data as { id: string }).id;
+      const mark = b.frames.length;
+      expect((await a.request({ event: "say", room: "defaultRoom", message: "plain" })).status).to.equal("OK");
+      const said = await b.next((f) => f.context === "user" && f.message === "plain", 5000, mark);
+      expect(said).to.deep.equal({ message: "plain", room: "defaultRoom", from: aId, context: "user", sentAt: said.sentAt });
+      await ts.ws.chatRoom.broadcast({}, "defaultRoom", "from the server");
+      const broadcast = await b.next((f) => f.context === "user" && f.message === "from the server", 5000, mark);
+      expect(broadcast).to.deep.equal({ message: "from the server", room: "defaultRoom", from: "0", context: "user", sentAt: broadcast.sentAt });
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+});

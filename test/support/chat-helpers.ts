@@ -26,6 +26,17 @@ export async function idOf(client: RawClient): Promise<string> {
   return id;
 }
 
+/**
+ * A chat payload's history fields (README, "History and recovery"; on by default): its
+ * `offset` in the room (an integer from 1) and the room's `epoch` (`<stamp>-<8 hex>`).
+ */
+export function historyFields(frame: { offset?: unknown; epoch?: unknown }): { offset: number; epoch: string } {
+  const { offset, epoch } = frame;
+  if (typeof offset !== "number" || !Number.isSafeInteger(offset) || offset < 1) throw new Error(`a chat payload without a valid offset: ${JSON.stringify(frame)}`);
+  if (typeof epoch !== "string" || !/^[0-9a-f]+-[0-9a-f]{8}$/.test(epoch)) throw new Error(`a chat payload without a valid epoch: ${JSON.stringify(frame)}`);
+  return { offset, epoch };
+}
+
 /** Chat frames (`context: "user"`) received since index `from`, optionally of one message. */
 export function userFrames(client: RawClient, from = 0, message?: unknown): Frame[] {
   return client.after(from, (f) => f.context === "user" && (message === undefined || f.message === message));
