@@ -84,7 +84,7 @@ export class StickyRouter {
       // primary while the handle is queued for sending would be lost.
       if (head.length < end + 4 + body) return;
       socket.off("data", onData);
-      socket.pause();
+      stopReading(socket);
       socket.setTimeout(0);
       const lineEnd = head.indexOf("\r\n");
       const worker = this.#choose(head.subarray(0, lineEnd).toString("latin1"));
@@ -127,6 +127,23 @@ export class StickyRouter {
     );
     socket.setTimeout(1_000, () => socket.destroy());
   }
+}
+
+/**
+ * Stops the primary reading a socket it hands over. `pause()` alone only stops the stream's
+ * flow: the handle goes on reading, and Node drops whatever the primary still reads from
+ * the moment the handle is sent until the worker's acknowledgement closes it here. A
+ * websocket client's first frame, sent right after the worker's 101, was lost that way
+ * whenever the primary and the worker both ran late (all cores busy), and the client
+ * waited forever (bench/README.md, "Several cores"). Node has no public call for this
+ * (net.Server's `pauseOnConnect` only helps a primary that reads nothing): the handle's own.
+ */
+function stopReading(socket: Socket): void {
+  socket.pause();
+  const handle = (socket as unknown as { _handle?: { reading?: boolean; readStop?: () => number } | null })._handle;
+  if (typeof handle?.readStop !== "function") return;
+  handle.reading = false;
+  handle.readStop();
 }
 
 /** Content-Length of a request head (0 without one), or "chunked". */

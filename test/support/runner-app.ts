@@ -9,6 +9,10 @@
  * runCluster rejects, and the runner's log lines (`{"log","msg",...}`: worker ready, died).
  * Before runCluster it sets `serialization: "json"`, the setting that silently breaks
  * @socket.io/sticky: our routing must not depend on it. Actions: `whoami` -> {pid, index}.
+ * RUNNER_BUSY=<ms>: every process (primary and workers) blocks its event loop that long
+ * after each round of I/O, as on a machine whose cores are all taken: what a client sends
+ * right after its connection was handed over arrives while neither the primary nor the
+ * worker is looking (test/workers/handoff.test.ts).
  */
 import cluster from "node:cluster";
 import express from "express";
@@ -22,6 +26,18 @@ const log = (level: string) => (obj: object | string, msg?: string): void => {
 const logger: Logger = { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") };
 
 if (cluster.isPrimary) cluster.setupPrimary({ serialization: "json" });
+
+const busyMs = Number(process.env.RUNNER_BUSY ?? 0);
+if (busyMs > 0) {
+  // in the check phase, right after the I/O just read: a process comes back to its
+  // sockets only after what the others did meanwhile
+  const block = (): void => {
+    const until = performance.now() + busyMs;
+    while (performance.now() < until);
+    setImmediate(block).unref();
+  };
+  setImmediate(block).unref();
+}
 
 runCluster({
   port: 0,
