@@ -4,6 +4,7 @@
 // primary and every worker.
 import cluster from "node:cluster";
 import { createServer } from "node:http";
+import { Socket } from "node:net";
 import { Server } from "socket.io";
 import { setupMaster, setupWorker } from "@socket.io/sticky";
 import { createAdapter, setupPrimary } from "@socket.io/cluster-adapter";
@@ -12,6 +13,20 @@ import { serveControl, chatPayload } from "./control.mjs";
 const workers = Number(process.env.WORKERS ?? 2);
 
 if (cluster.isPrimary) {
+  // @socket.io/sticky 2.0.1 hands a socket to a worker while its primary still reads it: Node
+  // drops what the primary reads from then until the worker's acknowledgement, and a
+  // websocket client whose first frame ("40") went that way is never connected (the same
+  // loss lib/workers/sticky-router.ts's stopReading prevents; bench/README.md, "Several
+  // cores"). The same stop here, or 500 clients never all connect and nothing is measured.
+  const send = cluster.Worker.prototype.send;
+  cluster.Worker.prototype.send = function (message, handle, ...rest) {
+    if (handle instanceof Socket && typeof handle._handle?.readStop === "function") {
+      handle.pause();
+      handle._handle.reading = false;
+      handle._handle.readStop();
+    }
+    return send.call(this, message, handle, ...rest);
+  };
   const server = createServer();
   setupMaster(server, { loadBalancingMethod: "round-robin" });
   setupPrimary();
