@@ -81,7 +81,7 @@ export function formatReport({ machine, targets, samples, ratios, elapsedS }) {
   const fanRef = ref("fanout", "cpuUsPer");
   for (const [name, t] of Object.entries(targets)) {
     const list = ok(`fanout:${name}`);
-    if (list.length === 0 && failures(`fanout:${name}`) === 0) continue;
+    if ((list.length === 0 && failures(`fanout:${name}`) === 0) || name.includes("-cluster")) continue;
     const reference = name.endsWith("polling") ? median(ok("fanout:socketio-polling").map((m) => m.cpuUsPer)) : fanRef;
     lines.push(`| ${t.label}${failures(`fanout:${name}`) ? ` (${failures(`fanout:${name}`)} failed)` : ""} | ${cell(list, "perSec", n0)} | ${cell(list, "p50")} | ${cell(list, "p99")} | ${cell(list, "cpuUsPer")} | ${f(median(list.map((m) => m.cpuUsPer)) / reference)} | ${cell(list, "serverCpuPct", (x) => f(x, 0))} | ${cell(list, "loadgenCpuPct", (x) => f(x, 0))} | ${cell(list, "outsidePct", (x) => f(x, 0))} |`);
   }
@@ -110,7 +110,7 @@ export function formatReport({ machine, targets, samples, ratios, elapsedS }) {
   const rrRef = ref("reqres", "cpuUsPer");
   for (const [name, t] of Object.entries(targets)) {
     const list = ok(`reqres:${name}`);
-    if (list.length === 0 && failures(`reqres:${name}`) === 0) continue;
+    if ((list.length === 0 && failures(`reqres:${name}`) === 0) || name.includes("-cluster")) continue;
     lines.push(`| ${t.label} | ${cell(list, "perSec", n0)} | ${cell(list, "p50")} | ${cell(list, "p99")} | ${cell(list, "cpuUsPer")} | ${f(median(list.map((m) => m.cpuUsPer)) / rrRef)} | ${cell(list, "serverCpuPct", (x) => f(x, 0))} | ${cell(list, "loadgenCpuPct", (x) => f(x, 0))} | ${cell(list, "outsidePct", (x) => f(x, 0))} |`);
   }
   lines.push("");
@@ -127,6 +127,25 @@ export function formatReport({ machine, targets, samples, ratios, elapsedS }) {
     lines.push(`| ${t.label} | ${cell(list, "connectsPerSec", n0)} | ${cell(list, "rssPerConnKiB", (x) => f(x, 1))} | ${f(median(list.map((m) => m.rssPerConnKiB)) / cnRef)} | ${cell(list, "heapPerConnKiB", (x) => f(x, 1))} | ${cell(list, "cpuPerConnectUs", n0)} |`);
   }
   lines.push("");
+
+  // runCluster and socket.io's runner: every process summed, the primary's share apart
+  const clusterKeys = Object.keys(samples).filter((key) => /^(fanout|reqres):.*-cluster/.test(key));
+  if (clusterKeys.length) {
+    lines.push("### Several cores (runners unpinned: workers on both cores, the load generator sharing core 1; CPU of the primary and every worker)");
+    lines.push("");
+    lines.push("| phase | deliveries or ops/s | p50 ms | p99 ms | CPU µs each (all processes) | of it the primary µs | primary µs per polling request | server CPU % | load gen CPU % | other jobs % |");
+    lines.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    for (const key of clusterKeys) {
+      const list = ok(key);
+      const [workload, name] = key.split(":");
+      if (list.length === 0) {
+        lines.push(`| ${workload}: ${targets[name].label} | failed: ${(samples[key].find((m) => m.error)?.error ?? "").split("\n")[0]} |  |  |  |  |  |  |  |  |`);
+        continue;
+      }
+      lines.push(`| ${workload}: ${targets[name].label} | ${cell(list, "perSec", n0)} | ${cell(list, "p50")} | ${cell(list, "p99")} | ${cell(list, "cpuUsPer")} | ${cell(list, "primaryCpuUsPer")} | ${cell(list, "primaryCpuUsPerRequest", (x) => f(x, 1))} | ${cell(list, "serverCpuPct", (x) => f(x, 0))} | ${cell(list, "loadgenCpuPct", (x) => f(x, 0))} | ${cell(list, "outsidePct", (x) => f(x, 0))} |`);
+    }
+    lines.push("");
+  }
 
   const pairedKeys = Object.keys(samples).filter((key) => key.startsWith("paired:"));
   if (pairedKeys.length) {

@@ -7,21 +7,22 @@ const { actionheroWs } = await import("../../dist/lib/index.js");
 const { runCluster } = await import("../../dist/lib/workers/index.js");
 const { serveControl } = await import("./control.mjs");
 
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
+// warnings and errors reach the bench's output: a dropped message stalls a fan-out phase
+const quiet = { debug() {}, info() {}, warn: (o, m) => console.error("ours-cluster warn:", m ?? "", JSON.stringify(o)), error: (o, m) => console.error("ours-cluster error:", m ?? "", JSON.stringify(o)) };
 const echo = { name: "echo", inputs: { value: { required: true } }, run: async ({ params }) => ({ echo: params.value }) };
 
 const run = await runCluster({
   port: Number(process.env.PORT),
   host: "127.0.0.1",
   workers: Number(process.env.WORKERS ?? 2),
-  logger: silent,
+  logger: quiet,
   app: () => {
     const ws = actionheroWs({
       redis: process.env.REDIS_URL,
       actions: [echo],
       startingChatRooms: { bench: {} },
       clientJsName: null,
-      logger: silent,
+      logger: quiet,
       // as ours.mjs: the bench's single sender and single address would hit the limits
       limits: { messagesPerSecond: 1_000_000, messageBurst: 1_000_000, pendingHandshakesPerIp: 1_000_000, pendingHandshakes: 1_000_000 },
     });
