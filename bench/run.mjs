@@ -76,6 +76,7 @@ const targets = {
   ours: { servers: [script("ours.mjs")], dialect: "primus-sio", label: "actionhero-ws" },
   "ours-json": { servers: [script("ours.mjs")], dialect: "primus-sio-json", label: "actionhero-ws, other clients (Primus JSON strings)" },
   "ours-2node": { servers: [script("ours.mjs"), script("ours.mjs")], redis: true, dialect: "primus-sio", label: "actionhero-ws x2 + Redis" },
+  "ours-nohistory": { servers: [script("ours.mjs")], env: { HISTORY: "0" }, dialect: "primus-sio", label: "actionhero-ws, history: false" },
   "ours-say": { servers: [script("ours.mjs")], env: { SAY_MIDDLEWARE: "1" }, dialect: "primus-sio", label: "actionhero-ws + say middleware" },
   "socketio-polling": { servers: [script("socketio.mjs")], dialect: "sio", transport: "polling", label: "socket.io 4.8, long-polling" },
   "ours-polling": { servers: [script("ours.mjs")], dialect: "primus-sio", transport: "polling", label: "actionhero-ws, long-polling" },
@@ -125,6 +126,8 @@ const phases = [
   { workload: "fanmany", target: "ours", versus: "socketio" },
   ...["fanout", "reqres"].map((workload) => ({ workload, target: "ours-real", versus: "socketio-real" })),
   { workload: "fanout", target: "ours-2node", versus: "socketio-redis" },
+  // what room history (on by default) costs a broadcast
+  { workload: "fanout", target: "ours", versus: "ours-nohistory" },
   { workload: "reqres", target: "ours", versus: "socketio" },
   ...["fanout", "reqres"].flatMap((workload) => [
     { workload, target: "ours", versus: "ours-twin", selfPair: true },

@@ -34,6 +34,8 @@ const ws = actionheroWs({
     : { clientJsName: null }),
   logger: silent,
   server: { transformer: process.env.TRANSFORMER || "socket.io" },
+  // HISTORY=0: the `ours-nohistory` target, what room history (on by default) costs
+  ...(process.env.HISTORY === "0" ? { history: false } : {}),
   // The bench's one sender pushes thousands of messages a second: lift the per-connection
   // flood limit (default 50/s) so it measures delivery, not the rate limiter.
   // The load generator, one address, opens polling clients 50 at a time: lift the
