@@ -4,18 +4,8 @@
 // without parsing; a say is done when every member of its room has it. Every loop is
 // bounded in count and in time.
 import { LiteClient } from "../loadgen/dialects.mjs";
+import { withTimeout, sleep } from "./timing.mjs";
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-    }),
-  ]);
-}
 
 /**
  * Opens the members: `placement` is a list of `{ node, room, count }`; the first member of

@@ -5,6 +5,7 @@
 import { performance } from "node:perf_hooks";
 import { LiteClient, pollingRequestCount } from "./dialects.mjs";
 import { RealClient, realDialects } from "./real-clients.mjs";
+import { withTimeout, sleep } from "../lib/timing.mjs";
 
 const send = (message) => process.send(message);
 let acks = new Map();
@@ -26,17 +27,6 @@ function mark(name, extra = {}) {
   });
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-    }),
-  ]);
-}
 
 /** Opens `count` clients of one side, `batch` at a time, spread over its `urls` (client k -> urls[k % n]). */
 async function connectAll(side, count, batch = 50) {
