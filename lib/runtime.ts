@@ -89,15 +89,13 @@ export class Runtime extends EventEmitter {
     this.rpc = new ClusterRpc(this.bus, options.id, options.serverToken, options.rpcTimeout, (id) => this.connections.has(id), logger);
     allowConnectionCommands(this.rpc, this.connections);
     const bus = this.bus;
-    this.subscriptions = new RoomSubscriptions({
-      subscribeRoom: (room) => bus.subscribeRoom(room),
-      // A room no longer followed here: its offsets start afresh when it is again (gap-repair.ts).
-      unsubscribeRoom: (room) => {
-        this.chatRoom.delivery.gaps?.forget(room);
-        return bus.unsubscribeRoom(room);
-      },
-      deadRooms: (rooms) => bus.deadRooms(rooms),
-    }, options.roomLingerMs, logger);
+    // Where this node stands in each room's offsets (gap-repair.ts) follows its subscription:
+    // known from the first one, filled from the history after a repair, afresh after a release.
+    this.subscriptions = new RoomSubscriptions(bus, options.roomLingerMs, logger, {
+      followed: (room) => this.chatRoom.delivery.gaps?.follow(room),
+      released: (room) => this.chatRoom.delivery.gaps?.forget(room),
+      repaired: (rooms) => this.chatRoom.delivery.gaps?.resume(rooms),
+    });
     this.membership = new Membership(this.store, roomMirror, this.subscriptions);
     this.chatRoom = new ChatRoom({
       store: this.store,

@@ -60,6 +60,8 @@ export class GapRepair {
   readonly #held = new Map<string, ChatBusMessage[]>();
   /** rooms whose tail must be checked again once the repair under way ends */
   readonly #again = new Set<string>();
+  /** the room's head when this node began to follow it, until a first message comes */
+  readonly #followedAt = new Map<string, Position>();
   /** gaps seen (for tests and stats) */
   gaps = 0;
 
@@ -77,6 +79,7 @@ export class GapRepair {
     const last = this.#last.get(room);
     if (last === undefined) {
       this.#last.set(room, { epoch, offset });
+      this.#followedAt.delete(room);
       return true;
     }
     if (last.epoch !== epoch || offset === last.offset + 1) {
@@ -100,11 +103,17 @@ export class GapRepair {
    */
   resume(rooms: Iterable<string>): void {
     for (const room of rooms) {
-      const last = this.#last.get(room);
+      let last = this.#last.get(room);
+      const followedAt = this.#followedAt.get(room);
+      if (last === undefined && followedAt !== undefined && followedAt.epoch !== "" && !this.#held.has(room)) {
+        // nothing received since it was followed: what was said after that point is missing
+        this.#last.set(room, (last = followedAt));
+        this.#followedAt.delete(room);
+      }
       if (this.#held.has(room)) {
         this.#again.add(room);
       } else if (last === undefined) {
-        void this.#unknown(room);
+        void this.#unknown(room, followedAt?.epoch === "");
       } else {
         this.#held.set(room, []);
         void this.#repair(room, last);
@@ -117,7 +126,21 @@ export class GapRepair {
    * message starts afresh, so a later member is not sent what was said before it joined.
    */
   forget(room: string): void {
+    this.#followedAt.delete(room);
     if (!this.#held.has(room)) this.#last.delete(room);
+  }
+
+  /**
+   * This node began to follow the room (its subscription is confirmed): its head then is
+   * where a quiet room stands after a bus reconnect, so the reconnect reads what followed
+   * instead of telling the room's members to resync for messages said before they joined.
+   */
+  follow(room: string): void {
+    if (this.#last.has(room) || this.#followedAt.has(room)) return;
+    void this.deps.read(room, { limit: 1 }).then((read) => {
+      // epoch "": the room had no history yet, so all it keeps now came after
+      if (!this.#last.has(room) && !this.#followedAt.has(room)) this.#followedAt.set(room, { epoch: read.epoch, offset: read.epoch === "" ? 0 : read.offset });
+    }, (error: unknown) => this.deps.logger.debug({ room, err: String(error) }, "actionhero-ws: could not read where a room's history stands"));
   }
 
   async #repair(room: string, last: Position): Promise<void> {
@@ -158,10 +181,19 @@ export class GapRepair {
     }
   }
 
-  async #unknown(room: string): Promise<void> {
+  /** A room with no known position: `emptyWhenFollowed` means all its history came after. */
+  async #unknown(room: string, emptyWhenFollowed: boolean): Promise<void> {
     try {
       const read = await this.deps.read(room, { limit: 1 });
-      if (read.messages.length > 0) this.deps.lost(room);
+      if (read.messages.length === 0) return;
+      if (!emptyWhenFollowed) return this.deps.lost(room);
+      // a message that came meanwhile made its own position (and its own gap check)
+      if (this.#last.has(room) || this.#held.has(room)) return;
+      const start = { epoch: read.epoch, offset: 0 };
+      this.#last.set(room, start);
+      this.#followedAt.delete(room);
+      this.#held.set(room, []);
+      await this.#repair(room, start);
     } catch (error) {
       this.deps.logger.warn({ room, err: String(error) }, "actionhero-ws: could not read a room's history after a bus reconnect");
       this.deps.lost(room);

@@ -21,6 +21,16 @@ interface RoomEntry {
   linger: NodeJS.Timeout | undefined;
 }
 
+/** What else follows a room's subscription here (chat/gap-repair.ts: where a room's offsets stand). */
+export interface SubscriptionHooks {
+  /** the room's first subscription here is confirmed */
+  followed?(room: string): void;
+  /** the room is let go (the linger ended): the next subscription starts afresh */
+  released?(room: string): void;
+  /** the self-check subscribed these rooms again: what was said while they were deaf is missing */
+  repaired?(rooms: string[]): void;
+}
+
 export class RoomSubscriptions {
   readonly #rooms = new Map<string, RoomEntry>();
   /** subscriptions found dead by the self-check and subscribed again */
@@ -34,6 +44,7 @@ export class RoomSubscriptions {
     private readonly bus: Pick<MessageBus, "subscribeRoom" | "unsubscribeRoom" | "deadRooms">,
     private readonly lingerMs: number,
     private readonly logger: Logger,
+    private readonly hooks: SubscriptionHooks = {},
   ) {}
 
   /** Holds the room's subscription; resolves once it is confirmed (rejects when it fails). */
@@ -50,6 +61,7 @@ export class RoomSubscriptions {
         if (held.subscribed) return;
         await this.bus.subscribeRoom(room);
         held.subscribed = true;
+        this.hooks.followed?.(room);
       });
     } catch (error) {
       this.release(room);
@@ -71,6 +83,7 @@ export class RoomSubscriptions {
       void this.#serially(entry, async () => {
         if (entry.holders > 0 || !entry.subscribed) return;
         entry.subscribed = false;
+        this.hooks.released?.(room);
         await this.bus.unsubscribeRoom(room);
       }).catch((error: unknown) => this.logger.warn({ room, err: String(error) }, "actionhero-ws: could not unsubscribe from a room"))
         .finally(() => this.#forgetIfIdle(room, entry));
@@ -132,7 +145,10 @@ export class RoomSubscriptions {
         this.logger.warn({ room, err: String(error) }, "actionhero-ws: could not repair a room subscription");
       }
     }
-    if (repaired.length > 0) this.logger.warn({ rooms: repaired.length }, "actionhero-ws: repaired lost room subscriptions");
+    if (repaired.length > 0) {
+      this.logger.warn({ rooms: repaired.length }, "actionhero-ws: repaired lost room subscriptions");
+      this.hooks.repaired?.(repaired);
+    }
     else if (dead.length === 0) this.cleanChecks++;
     return repaired;
   }

@@ -158,6 +158,53 @@ describe("room history: gap repair between nodes", function () {
     expect(said).to.deep.equal([0, 1, 2, 33, 34, 35]);
   });
 
+  it("a quiet room (said to before this node's member joined, silent since): a subscriber cut tells nobody to resync", async function () {
+    const prefix = `q-${randomUUID()}:`;
+    const proxy = await startCutProxy(redis.port);
+    cleanup.push(() => proxy.close());
+    const a = await startClientServer({ redis: `redis://127.0.0.1:${new URL(proxy.url).port}`, redisPrefix: prefix });
+    cleanup.push(() => a.close());
+    const b = await startClientServer({ redis: redis.url, redisPrefix: prefix });
+    cleanup.push(() => b.close());
+    // history from before anyone on A followed the room
+    for (const n of range(0, 3)) await b.ws.chatRoom.broadcast({}, "defaultRoom", { n });
+    const client = await a.connect();
+    await client.roomAdd("defaultRoom");
+    const said: number[] = [];
+    const resyncs: string[] = [];
+    const busWide: number[] = [];
+    client.on("say", (m: ChatMessage) => said.push((m.message as { n: number }).n));
+    client.on("resync", (room: string) => resyncs.push(room));
+    client.on("api", (m: ApiFrame) => {
+      if (m.event === "resync") busWide.push(said.length);
+    });
+    await sleep(300);
+    proxy.cut(700);
+    await waitFor(() => a.ws.stats().pubsubReconnects >= 1, 15_000, "A's subscriber back");
+    await sleep(1_000);
+    await b.ws.chatRoom.broadcast({}, "defaultRoom", { n: 3 });
+    await waitFor(() => said.includes(3), 10_000, "the live one");
+    await sleep(300);
+    expect(resyncs, "room resync notices").to.deep.equal([]);
+    expect(busWide, "resync notices").to.deep.equal([]);
+    expect(said, "only what was said after the join").to.deep.equal([3]);
+  });
+
+  it("a quiet room whose history went on while the subscriber was cut: the missed ones, then live ones, no notice", async function () {
+    const { a, b, proxy, said, resyncs, busWide } = await cutSetup({});
+    await sleep(300);
+    proxy.cut(1_000);
+    for (const n of range(0, 5)) await b.ws.chatRoom.broadcast({}, "defaultRoom", { n }); // A hears none of these live
+    await waitFor(() => a.ws.stats().pubsubReconnects >= 1, 15_000, "A's subscriber back");
+    await waitFor(() => said.length >= 5, 10_000, `the 5 missed ones from the history (got ${said.length})`);
+    await b.ws.chatRoom.broadcast({}, "defaultRoom", { n: 5 });
+    await waitFor(() => said.includes(5), 10_000, "the live one");
+    await sleep(300);
+    expect(said).to.deep.equal(range(0, 6));
+    expect(resyncs).to.deep.equal([]);
+    expect(busWide).to.deep.equal([]);
+  });
+
   it("`history: false`: a subscriber cut still tells every client with the bus-wide resync notice (Actionhero's way)", async function () {
     const { a, b, proxy, client, said, busWide } = await cutSetup({ history: false });
     const first = new Promise<ChatMessage>((resolve) => client.once("say", resolve));

@@ -13,7 +13,7 @@ import { RedisMessageBus } from "../../lib/stores/redis-message-bus.js";
 import type { BusMessage } from "../../lib/stores/message-bus.js";
 import { startRedisServer, type RedisServer } from "../support/redis-server.js";
 import { busOptions } from "../support/store-options.js";
-import { sleep } from "../support/chat-helpers.js";
+import { sleep, waitFor } from "../support/chat-helpers.js";
 
 /** The bus, with the calls the self-check makes on it counted. */
 function counted(bus: RedisMessageBus) {
@@ -57,17 +57,28 @@ describe("chat: the subscription self-check", function () {
   it("re-subscribes a room whose subscription is really gone, once, and the room hears again", async function () {
     const room = `lost-${randomUUID()}`;
     const spy = counted(bus);
-    const subscriptions = new RoomSubscriptions(spy, 0, createLogger(undefined));
+    const hooks: string[] = [];
+    const subscriptions = new RoomSubscriptions(spy, 0, createLogger(undefined), {
+      followed: (r) => hooks.push(`followed ${r}`),
+      released: (r) => hooks.push(`released ${r}`),
+      repaired: (rooms) => hooks.push(`repaired ${rooms.join(",")}`),
+    });
     await subscriptions.acquire(room);
+    expect(hooks, "the first subscription").to.deep.equal([`followed ${room}`]);
     expect(await live(room)).to.equal(true);
     await bus.unsubscribeRoom(room); // lost behind the self-check's back
     expect(await live(room)).to.equal(false);
     expect(await subscriptions.check()).to.deep.equal([room]);
     expect(subscriptions.repaired).to.equal(1);
     expect(spy.calls.unsubscribeRoom, "one repair").to.equal(1);
+    // a repair is no release: gap repair reads what the room missed while deaf
+    expect(hooks).to.deep.equal([`followed ${room}`, `repaired ${room}`]);
     expect(await live(room)).to.equal(true);
     expect(await subscriptions.check()).to.deep.equal([]);
     expect(subscriptions.cleanChecks).to.equal(1);
+    subscriptions.release(room);
+    await waitFor(() => hooks.length === 3, 2_000, "the release after the linger");
+    expect(hooks[2]).to.equal(`released ${room}`);
     subscriptions.close();
   });
 
