@@ -103,7 +103,7 @@ describe("room history: gap repair between nodes", function () {
   });
 
   /** A (behind a cut proxy, so its subscriber can be cut) and B share a Redis; a client on A listens in defaultRoom. */
-  async function cutSetup(options: ActionheroWsOptions): Promise<{ a: ClientTestServer; b: ClientTestServer; proxy: CutProxy; client: Client; said: number[]; resyncs: string[]; busWide: number[] }> {
+  async function cutSetup(options: ActionheroWsOptions, beforeJoin?: (b: ClientTestServer) => Promise<void>): Promise<{ a: ClientTestServer; b: ClientTestServer; proxy: CutProxy; client: Client; said: number[]; resyncs: string[]; busWide: number[] }> {
     const prefix = `s-${randomUUID()}:`;
     const proxy = await startCutProxy(redis.port);
     cleanup.push(() => proxy.close());
@@ -111,6 +111,7 @@ describe("room history: gap repair between nodes", function () {
     cleanup.push(() => a.close());
     const b = await startClientServer({ ...options, redis: redis.url, redisPrefix: prefix });
     cleanup.push(() => b.close());
+    await beforeJoin?.(b);
     const client = await a.connect();
     await client.roomAdd("defaultRoom");
     const said: number[] = [];
@@ -159,24 +160,9 @@ describe("room history: gap repair between nodes", function () {
   });
 
   it("a quiet room (said to before this node's member joined, silent since): a subscriber cut tells nobody to resync", async function () {
-    const prefix = `q-${randomUUID()}:`;
-    const proxy = await startCutProxy(redis.port);
-    cleanup.push(() => proxy.close());
-    const a = await startClientServer({ redis: `redis://127.0.0.1:${new URL(proxy.url).port}`, redisPrefix: prefix });
-    cleanup.push(() => a.close());
-    const b = await startClientServer({ redis: redis.url, redisPrefix: prefix });
-    cleanup.push(() => b.close());
     // history from before anyone on A followed the room
-    for (const n of range(0, 3)) await b.ws.chatRoom.broadcast({}, "defaultRoom", { n });
-    const client = await a.connect();
-    await client.roomAdd("defaultRoom");
-    const said: number[] = [];
-    const resyncs: string[] = [];
-    const busWide: number[] = [];
-    client.on("say", (m: ChatMessage) => said.push((m.message as { n: number }).n));
-    client.on("resync", (room: string) => resyncs.push(room));
-    client.on("api", (m: ApiFrame) => {
-      if (m.event === "resync") busWide.push(said.length);
+    const { a, b, proxy, said, resyncs, busWide } = await cutSetup({}, async (speaker) => {
+      for (const n of range(0, 3)) await speaker.ws.chatRoom.broadcast({}, "defaultRoom", { n });
     });
     await sleep(300);
     proxy.cut(700);
@@ -186,7 +172,7 @@ describe("room history: gap repair between nodes", function () {
     await waitFor(() => said.includes(3), 10_000, "the live one");
     await sleep(300);
     expect(resyncs, "room resync notices").to.deep.equal([]);
-    expect(busWide, "resync notices").to.deep.equal([]);
+    expect(busWide, "bus-wide resync notices").to.deep.equal([]);
     expect(said, "only what was said after the join").to.deep.equal([3]);
   });
 
