@@ -5,13 +5,13 @@
 // subscriber handed it: its message handler (`onmessage` / `onRawMessage`) is counted, since
 // both adapters look it up on the instance for every message.
 import { createServer } from "node:http";
-import { Server } from "socket.io";
 import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
 import { createClient, createCluster } from "redis";
 import { serveControl, chatPayload } from "./control.mjs";
+import { serveChat, socketIoServer } from "./socketio-peer.mjs";
 
 const server = createServer();
-const io = new Server(server, { serveClient: false, perMessageDeflate: false, httpCompression: false });
+const io = socketIoServer(server);
 const cluster = process.env.REDIS_CLUSTER_NODES?.split(",").map((url) => ({ url }));
 const pub = cluster ? createCluster({ rootNodes: cluster }) : createClient({ url: process.env.REDIS_URL });
 const sub = pub.duplicate();
@@ -30,15 +30,7 @@ adapter[handler] = (...args) => {
   return original(...args);
 };
 
-io.on("connection", (socket) => {
-  socket.on("join", (room, ack) => {
-    socket.join(room);
-    if (typeof ack === "function") ack(true);
-  });
-  socket.on("say", (frame) => {
-    io.to(frame.room).emit("say", chatPayload(frame.message, frame.room, socket.id));
-  });
-});
+serveChat(io, { actions: false });
 
 // The `listen` phase's publisher node: server-side `io.to(room).emit`, say i to room
 // r<i % rooms>, yielding to the event loop every `window` says (emit does not wait for Redis).

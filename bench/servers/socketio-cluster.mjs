@@ -5,10 +5,10 @@
 import cluster from "node:cluster";
 import { createServer } from "node:http";
 import { Socket } from "node:net";
-import { Server } from "socket.io";
 import { setupMaster, setupWorker } from "@socket.io/sticky";
 import { createAdapter, setupPrimary } from "@socket.io/cluster-adapter";
-import { serveControl, chatPayload } from "./control.mjs";
+import { serveControl } from "./control.mjs";
+import { serveChat, socketIoServer } from "./socketio-peer.mjs";
 
 const workers = Number(process.env.WORKERS ?? 2);
 
@@ -45,21 +45,10 @@ if (cluster.isPrimary) {
   }
 } else {
   const server = createServer();
-  const io = new Server(server, { serveClient: false, perMessageDeflate: false, httpCompression: false });
+  const io = socketIoServer(server);
   io.adapter(createAdapter());
   setupWorker(io);
-  io.on("connection", (socket) => {
-    socket.on("join", (room, ack) => {
-      socket.join(room);
-      if (typeof ack === "function") ack(true);
-    });
-    socket.on("say", (frame) => {
-      io.to(frame.room).emit("say", chatPayload(frame.message, frame.room, socket.id));
-    });
-    socket.on("action", (params, ack) => {
-      if (typeof ack === "function") ack({ echo: params.value });
-    });
-  });
+  serveChat(io);
   process.on("disconnect", () => process.exit(0));
   process.send({ type: "bench-worker-ready" });
 }

@@ -1,13 +1,12 @@
 // Peer: plain socket.io 4.8 (in-memory adapter), or with @socket.io/redis-adapter when
 // REDIS_URL is set (one process of a 2-node cluster). `io.to(room).emit` encodes once.
 import { createServer } from "node:http";
-import { Server } from "socket.io";
-import { countFlushes, serveControl, chatPayload } from "./control.mjs";
+import { countFlushes, serveControl } from "./control.mjs";
+import { serveChat, socketIoServer } from "./socketio-peer.mjs";
 
 const port = Number(process.env.PORT);
 const server = createServer();
-// Compression off, as actionhero-ws runs it (Primus `compression: false`).
-const io = new Server(server, { serveClient: false, perMessageDeflate: false, httpCompression: false });
+const io = socketIoServer(server);
 
 if (process.env.REDIS_URL) {
   const { createAdapter } = await import("@socket.io/redis-adapter");
@@ -20,18 +19,7 @@ if (process.env.REDIS_URL) {
   io.adapter(createAdapter(pub, sub));
 }
 
-io.on("connection", (socket) => {
-  socket.on("join", (room, ack) => {
-    socket.join(room);
-    if (typeof ack === "function") ack(true);
-  });
-  socket.on("say", (frame) => {
-    io.to(frame.room).emit("say", chatPayload(frame.message, frame.room, socket.id));
-  });
-  socket.on("action", (params, ack) => {
-    if (typeof ack === "function") ack({ echo: params.value });
-  });
-});
+serveChat(io);
 
 countFlushes(io.engine);
 server.listen(port, "127.0.0.1", () => serveControl(port));

@@ -11,7 +11,7 @@ import { EventEmitter } from "node:events";
 import type { BusMessage, MessageBus } from "./message-bus.js";
 import { dispatchBusPayload, encodeBusMessage } from "./bus-message-codec.js";
 import { MemoryRoomHistory } from "./memory-room-history.js";
-import type { HistoryQuery, HistoryRead, HistorySettings } from "./room-history.js";
+import { historyOffError, type HistoryQuery, type HistoryRead, type HistorySettings } from "./room-history.js";
 
 export interface MemoryMessageBusOptions {
   /** Where handler errors go when no `error` listener is attached. Default `console.warn`. */
@@ -40,7 +40,7 @@ export class MemoryMessageBus extends EventEmitter implements MessageBus {
   }
 
   async readHistory(room: string, query: HistoryQuery): Promise<HistoryRead> {
-    if (this.#history === undefined) throw new Error("actionhero-ws: room history is off (option `history`)");
+    if (this.#history === undefined) throw historyOffError();
     return this.#history.read(room, query);
   }
 

@@ -24,7 +24,7 @@
  * after a move), `bad-message`, `error`.
  */
 import { EventEmitter } from "node:events";
-import type { HistoryQuery, HistoryRead, HistorySettings } from "./room-history.js";
+import { historyOffError, type HistoryQuery, type HistoryRead, type HistorySettings } from "./room-history.js";
 import { RedisRoomHistory } from "./redis-room-history.js";
 import type { BusMessage, MessageBus } from "./message-bus.js";
 import { dispatchBusPayload, encodeBusMessage } from "./bus-message-codec.js";
@@ -179,7 +179,7 @@ export class RedisClusterMessageBus extends EventEmitter implements MessageBus {
 
   async readHistory(room: string, query: HistoryQuery): Promise<HistoryRead> {
     const history = this.#history;
-    if (history === undefined) throw new Error("actionhero-ws: room history is off (option `history`)");
+    if (history === undefined) throw historyOffError();
     return history.read(this.#send, room, query);
   }
 

@@ -28,7 +28,7 @@ import { DeliveryDeadline } from "./delivery-deadline.js";
 import { busChannels, type BusChannels, type ChannelMode } from "./bus-channels.js";
 import { SubscriptionProbe } from "./subscription-probe.js";
 import { RedisRoomHistory } from "./redis-room-history.js";
-import type { HistoryQuery, HistoryRead, HistorySettings } from "./room-history.js";
+import { historyOffError, type HistoryQuery, type HistoryRead, type HistorySettings } from "./room-history.js";
 import {
   emitErrorSafely,
   RedisConnection,
@@ -153,7 +153,7 @@ export class RedisMessageBus extends EventEmitter implements MessageBus {
 
   async readHistory(room: string, query: HistoryQuery): Promise<HistoryRead> {
     const history = this.#history;
-    if (history === undefined) throw new Error("actionhero-ws: room history is off (option `history`)");
+    if (history === undefined) throw historyOffError();
     return history.read(this.#send, room, query);
   }
 

@@ -57,6 +57,11 @@ export interface HistoryEntry {
   raw: string;
 }
 
+/** What a bus's `readHistory` throws when the option `history` is false (every bus the same). */
+export function historyOffError(): Error {
+  return new Error("actionhero-ws: room history is off (option `history`)");
+}
+
 export function epochTag(room: string, stamp: string): string {
   return createHash("sha1").update(`${room}\n${stamp}`).digest("hex").slice(0, 8);
 }

@@ -45,11 +45,20 @@ describe("room history: gap repair between nodes", function () {
     cleanup.push(() => lost.close());
     const client = await a.connect();
     await client.roomAdd("defaultRoom");
+    return { a, b, lost, ...listen(client) };
+  }
+
+  /** What a client in defaultRoom hears: the says' numbers, room resyncs, bus-wide resyncs (at which say). */
+  function listen(client: Client): { said: number[]; resyncs: string[]; busWide: number[] } {
     const said: number[] = [];
     const resyncs: string[] = [];
+    const busWide: number[] = [];
     client.on("say", (m: ChatMessage) => said.push((m.message as { n: number }).n));
     client.on("resync", (room: string) => resyncs.push(room));
-    return { a, b, lost, said, resyncs };
+    client.on("api", (m: ApiFrame) => {
+      if (m.event === "resync" && m.room === undefined) busWide.push(said.length);
+    });
+    return { said, resyncs, busWide };
   }
 
   const chat = (n: number): ChatBusMessage => ({ messageType: "chat", serverToken: "change-me", serverId: "elsewhere", message: { n }, sentAt: Date.now(), connection: { id: "0", room: "defaultRoom" } });
@@ -114,15 +123,7 @@ describe("room history: gap repair between nodes", function () {
     await beforeJoin?.(b);
     const client = await a.connect();
     await client.roomAdd("defaultRoom");
-    const said: number[] = [];
-    const resyncs: string[] = [];
-    const busWide: number[] = [];
-    client.on("say", (m: ChatMessage) => said.push((m.message as { n: number }).n));
-    client.on("resync", (room: string) => resyncs.push(room));
-    client.on("api", (m: ApiFrame) => {
-      if (m.event === "resync" && m.room === undefined) busWide.push(said.length);
-    });
-    return { a, b, proxy, client, said, resyncs, busWide };
+    return { a, b, proxy, client, ...listen(client) };
   }
 
   it("a subscriber cut while says flow (default history): nothing lost, in order, and no resync notice of any kind", async function () {

@@ -13,7 +13,7 @@ import { RawClient, type Frame } from "../support/primus-client.js";
 import { ClusterNode, killAll } from "../support/cluster.js";
 import { startRedisCluster, type RedisClusterUnderTest } from "../support/redis-cluster.js";
 import { clusterNodes, moveSlot, ownerOf, slotOf } from "../support/cluster-slots.js";
-import { idOf, remoteClientFactory, sleep, waitFor } from "../support/chat-helpers.js";
+import { joinedMember, remoteClientFactory, sleep, waitFor } from "../support/chat-helpers.js";
 import type { ActionheroWs } from "../../lib/index.js";
 
 const SAY_EVERY_MS = 20;
@@ -81,12 +81,7 @@ describe("Redis Cluster faults: slot moves in both orders and a master's SIGKILL
     await redis?.stop();
   });
 
-  async function member(node: ClusterNode, room: string): Promise<{ client: RawClient; id: string }> {
-    const client = await RawClient.open(factory.ws, node.url);
-    clients.push(client);
-    expect((await client.request({ event: "roomAdd", room })).data, `${node.id} roomAdd ${room}`).to.equal(true);
-    return { client, id: await idOf(client) };
-  }
+  const member = (node: ClusterNode, room: string) => joinedMember(factory.ws, clients, node, room);
 
   /** A new room (created on A) with a sender on A and listeners on B and C. */
   async function roomWithMembers(room: string) {

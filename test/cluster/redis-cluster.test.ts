@@ -10,7 +10,7 @@ import { randomUUID } from "node:crypto";
 import { RawClient } from "../support/primus-client.js";
 import { ClusterNode, killAll } from "../support/cluster.js";
 import { startRedisCluster, type RedisClusterUnderTest } from "../support/redis-cluster.js";
-import { idOf, remoteClientFactory, sleep, userFrames, waitFor } from "../support/chat-helpers.js";
+import { joinedMember, remoteClientFactory, sleep, userFrames, waitFor } from "../support/chat-helpers.js";
 import { actionheroWs, type ActionheroWs } from "../../lib/index.js";
 import { busChannels } from "../../lib/stores/bus-channels.js";
 import { roomStoreKeys } from "../../lib/stores/redis-room-store.js";
@@ -45,12 +45,7 @@ describe("Redis Cluster: 3 node processes on 3 masters + 3 replicas, sharded pub
     await redis?.stop();
   });
 
-  async function member(node: ClusterNode, room: string): Promise<{ client: RawClient; id: string }> {
-    const client = await RawClient.open(factory.ws, node.url);
-    clients.push(client);
-    expect((await client.request({ event: "roomAdd", room })).data, `${node.id} roomAdd ${room}`).to.equal(true);
-    return { client, id: await idOf(client) };
-  }
+  const member = (node: ClusterNode, room: string) => joinedMember(factory.ws, clients, node, room);
 
   it("a say on A reaches members on A, B and C once, over shard channels only", async function () {
     const [A, B, C] = nodes;

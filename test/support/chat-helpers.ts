@@ -4,7 +4,8 @@
  */
 import http from "node:http";
 import { actionheroWs, type ActionheroWs } from "../../lib/index.js";
-import type { Frame, RawClient } from "./primus-client.js";
+import { expect } from "chai";
+import { RawClient, type Frame } from "./primus-client.js";
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -86,4 +87,12 @@ export async function timedRejection(promise: Promise<unknown>): Promise<{ error
   const started = Date.now();
   const error = await rejection(promise);
   return { error, ms: Date.now() - started };
+}
+
+/** A raw client on `node` that joined `room` (asserted), kept in `clients` for the file's `after`. */
+export async function joinedMember(ws: ActionheroWs, clients: RawClient[], node: { url: string; id: string }, room: string): Promise<{ client: RawClient; id: string }> {
+  const client = await RawClient.open(ws, node.url);
+  clients.push(client);
+  expect((await client.request({ event: "roomAdd", room })).data, `${node.id} roomAdd ${room}`).to.equal(true);
+  return { client, id: await idOf(client) };
 }
