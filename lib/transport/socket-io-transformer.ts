@@ -12,6 +12,7 @@ import { Server as EngineServer } from "engine.io";
 import { Server as SocketIoServer, type Socket } from "socket.io";
 import { SparkTransport } from "./spark-transport.js";
 import { objectFramesQuery } from "./frame-codec.js";
+import { batchFlushWrites, SocketKeepingWsServer } from "./flush-writes.js";
 
 const require = createRequire(import.meta.url);
 const client = require("../../../lib/transport/socket-io-client.cjs") as () => void;
@@ -93,8 +94,10 @@ export function createSocketIoTransformer(): Primus.TransformerConstructor {
         perMessageDeflate: !!options.compression,
         httpCompression: !!options.compression,
         maxHttpBufferSize: options.maxLength,
+        wsEngine: SocketKeepingWsServer,
         ...(options.transport ?? {}),
       });
+      batchFlushWrites(engine);
       // Primus owns the http server's listeners, so bind socket.io to a bare engine and
       // feed it the requests Primus routes to us.
       const io = new SocketIoServer({ serveClient: false });
