@@ -38,6 +38,7 @@ export class ConnectionRegistry extends Map<string, Connection> {
   #middleware: ConnectionMiddlewareList | undefined;
   /** Connections whose `create` middleware is running (not registered yet). */
   readonly #opening = new Set<Connection>();
+  readonly #cleanups = new WeakMap<readonly ConnectionMiddleware[], (connection: Connection) => Promise<void>>();
 
   /** Set once by the runtime before the transport opens connections. */
   setLifecycle(lifecycle: ConnectionLifecycle, defaultPriority: number): void {
@@ -105,18 +106,31 @@ export class ConnectionRegistry extends Map<string, Connection> {
 
   #accept(connection: Connection, lifecycle: ConnectionLifecycle, chain: readonly ConnectionMiddleware[]): void {
     this.set(connection.id, connection);
-    connection.cleanupHook = async () => {
-      await lifecycle.leaving(connection);
-      await this.#destroyMiddleware(connection, lifecycle, chain, chain.length);
-      this.delete(connection.id);
-      lifecycle.closed(connection);
-    };
+    connection.cleanupHook = this.#cleanupFor(lifecycle, chain);
     lifecycle.opened(connection);
     connection.sendMessage(lifecycle.welcome);
     if (connection.opening) {
       connection.opening = false;
       lifecycle.welcomed(connection);
     }
+  }
+
+  /**
+   * The end of every connection opened under one middleware chain: one function per chain
+   * (the chain array is replaced when middleware changes), not a closure per connection.
+   */
+  #cleanupFor(lifecycle: ConnectionLifecycle, chain: readonly ConnectionMiddleware[]): (connection: Connection) => Promise<void> {
+    let cleanup = this.#cleanups.get(chain);
+    if (cleanup === undefined) {
+      cleanup = async (connection: Connection) => {
+        await lifecycle.leaving(connection);
+        await this.#destroyMiddleware(connection, lifecycle, chain, chain.length);
+        this.delete(connection.id);
+        lifecycle.closed(connection);
+      };
+      this.#cleanups.set(chain, cleanup);
+    }
+    return cleanup;
   }
 
   #destroyMiddleware(connection: Connection, lifecycle: ConnectionLifecycle, chain: readonly ConnectionMiddleware[], count: number): Promise<void> {

@@ -31,13 +31,22 @@ export function trimHandshakeRequest(request: IncomingMessage | undefined): void
   // Primus's self-reference for transformers that hide the request; the spark has it now.
   const headers = request.headers as Record<string, unknown> | undefined;
   if (headers && "primus::req::backup" in headers) delete headers["primus::req::backup"];
-  // Primus's upgrade handler leaves a `once("end")` listener on the TCP socket only to
-  // delete that header; its closure keeps the upgrade's `head` Buffer (~0.5 KiB with its
-  // backing store) for the socket's whole life. The header is gone: so can the listener be.
-  const socket = request.socket as (IncomingMessage["socket"] & { listeners(event: string): Function[] }) | null;
-  if (socket) {
-    for (const listener of socket.listeners("end")) {
-      if (listener.name === "gc") socket.removeListener("end", listener as (...args: unknown[]) => void);
-    }
+  const socket = request.socket as UpgradedSocket | null;
+  if (socket) dropUpgradeGc(socket);
+}
+
+type UpgradedSocket = IncomingMessage["socket"] & { listeners(event: string): Function[] };
+
+/**
+ * Primus's upgrade handler leaves a `once("end")` listener on the TCP socket only to delete
+ * its `primus::req::backup` header (the trim above deletes it); its closure keeps the
+ * upgrade's `head` Buffer (~0.5 KiB with its backing store) for the socket's whole life.
+ * Our transformer drops it before the websocket takes the socket: ws then adds its own `end`
+ * listener beside Node's one, a two-slot list, where a third listener would have grown the
+ * list to nineteen slots for good.
+ */
+export function dropUpgradeGc(socket: UpgradedSocket): void {
+  for (const listener of socket.listeners("end")) {
+    if (listener.name === "gc") socket.removeListener("end", listener as (...args: unknown[]) => void);
   }
 }

@@ -13,6 +13,7 @@ import { Server as SocketIoServer, type Socket } from "socket.io";
 import { SparkTransport } from "./spark-transport.js";
 import { objectFramesQuery } from "./frame-codec.js";
 import { batchFlushWrites, SocketKeepingWsServer } from "./flush-writes.js";
+import { dropUpgradeGc } from "./handshake-trim.js";
 
 const require = createRequire(import.meta.url);
 const client = require("../../../lib/transport/socket-io-client.cjs") as () => void;
@@ -128,7 +129,10 @@ export function createSocketIoTransformer(): Primus.TransformerConstructor {
       });
 
       this.on("request", (req, res) => engine.handleRequest(req, res));
-      this.on("upgrade", (req, sock, head) => engine.handleUpgrade(req, sock, head));
+      this.on("upgrade", (req, sock, head) => {
+        dropUpgradeGc(sock);
+        engine.handleUpgrade(req, sock, head);
+      });
       // Primus awaits `close` listeners taking a callback before it tears the transformer
       // down. A polling client between two polls still has frames queued (a last reply,
       // `primus::server::close`); engine.close() below would discard them, and the client

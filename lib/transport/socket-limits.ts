@@ -22,7 +22,7 @@ interface EngineSocket {
   readyState?: string;
   transport?: { name?: string; socket?: WsSocket };
   close(discard?: boolean): void;
-  once(event: string, listener: (...args: never[]) => void): unknown;
+  on(event: "close", listener: (this: EngineSocket, reason: string, description: unknown) => void): unknown;
 }
 
 /** ws's `WebSocket.CLOSED`. */
@@ -59,29 +59,6 @@ function isWsSocket(value: unknown): value is WsSocket {
   return typeof value === "object" && value !== null && typeof (value as WsSocket).bufferedAmount === "number" && typeof (value as WsSocket).terminate === "function";
 }
 
-/**
- * Bytes an engine.io socket has queued: its `writeBuffer` (summed incrementally: the array
- * only grows until a flush replaces it) plus what the websocket under it still buffers.
- * String sizes are counted in UTF-16 units, a close enough measure for a limit.
- */
-class EngineBacklog {
-  #array: EnginePacket[] | undefined;
-  #counted = 0;
-  #bytes = 0;
-
-  measure(engine: EngineSocket): number {
-    const buffer = engine.writeBuffer;
-    if (buffer !== this.#array) {
-      this.#array = buffer;
-      this.#counted = 0;
-      this.#bytes = 0;
-    }
-    for (; this.#counted < buffer.length; this.#counted++) this.#bytes += packetBytes(buffer[this.#counted]);
-    const ws = engine.transport?.name === "websocket" ? engine.transport.socket : undefined;
-    return this.#bytes + (ws && typeof ws.bufferedAmount === "number" ? ws.bufferedAmount : 0);
-  }
-}
-
 /** Drops an engine.io socket now: its queue is discarded and its TCP socket destroyed. */
 function dropEngineSocket(engine: EngineSocket): void {
   const ws = engine.transport?.name === "websocket" ? engine.transport.socket : undefined;
@@ -91,24 +68,52 @@ function dropEngineSocket(engine: EngineSocket): void {
   if (ws && typeof ws.terminate === "function") ws.terminate();
 }
 
-/** An engine.io socket as the sweeper sees it: one object per socket, no closures. */
+/**
+ * An engine.io socket as the sweeper sees it: one object per socket, no closures. Its
+ * backlog is engine.io's `writeBuffer` (summed incrementally: the array only grows until a
+ * flush replaces it) plus what the websocket under it still buffers. String sizes are
+ * counted in UTF-16 units, a close enough measure for a limit.
+ */
 class EngineSweep<T> implements SweptSocket {
-  readonly #backlog = new EngineBacklog();
+  #array: EnginePacket[] | undefined = undefined;
+  #counted = 0;
+  #bytes = 0;
 
   constructor(
     private readonly engine: EngineSocket,
-    private readonly hooks: SocketLimitHooks<T>,
-    private readonly subject: T,
+    readonly sweeper: OutboundSweeper,
+    readonly hooks: SocketLimitHooks<T>,
+    readonly subject: T,
   ) {}
 
   measure(): number {
-    return this.#backlog.measure(this.engine);
+    const buffer = this.engine.writeBuffer;
+    if (buffer !== this.#array) {
+      this.#array = buffer;
+      this.#counted = 0;
+      this.#bytes = 0;
+    }
+    for (; this.#counted < buffer.length; this.#counted++) this.#bytes += packetBytes(buffer[this.#counted]);
+    const ws = this.engine.transport?.name === "websocket" ? this.engine.transport.socket : undefined;
+    return this.#bytes + (ws && typeof ws.bufferedAmount === "number" ? ws.bufferedAmount : 0);
   }
 
   overLimit(queued: number): void {
     this.hooks.slow(this.subject, queued);
     dropEngineSocket(this.engine);
   }
+}
+
+/** Each guarded engine.io socket's sweep record, for the close listener shared by all of them. */
+const engineSweeps = new WeakMap<EngineSocket, EngineSweep<unknown>>();
+
+function onEngineClose(this: EngineSocket, reason: string, description: unknown): void {
+  const swept = engineSweeps.get(this);
+  if (swept === undefined) return;
+  engineSweeps.delete(this);
+  swept.sweeper.remove(swept);
+  const detail = description instanceof Error ? description.message : String(description ?? "");
+  if (reason === "transport error" && /max payload size exceeded/i.test(detail)) swept.hooks.oversized(swept.subject);
 }
 
 /** Watches one spark's socket for the outbound limit (through the sweeper) and oversized inbound frames. */
@@ -118,13 +123,11 @@ export function guardSocket<T>(spark: Primus.Spark, sweeper: OutboundSweeper, ho
 
   if (engine) {
     if (engine.readyState === "closed") return;
-    const swept = new EngineSweep(engine, hooks, subject);
+    const swept = new EngineSweep(engine, sweeper, hooks as SocketLimitHooks<unknown>, subject);
     sweeper.add(swept);
-    engine.once("close", (reason: string, description: unknown) => {
-      sweeper.remove(swept);
-      const detail = description instanceof Error ? description.message : String(description ?? "");
-      if (reason === "transport error" && /max payload size exceeded/i.test(detail)) hooks.oversized(subject);
-    });
+    engineSweeps.set(engine, swept);
+    // a listener shared by every socket (engine.io emits `close` once): no closure per socket
+    engine.on("close", onEngineClose);
     return;
   }
 

@@ -90,6 +90,24 @@ export function mountSocketServer(
     oversized: (connection) => oversized(connection, "websocket"),
   };
   primus.on("close", () => outbound.stop());
+  // The spark listeners are shared by every spark (`this` is the spark, its connection is on
+  // its record): no closures per idle socket.
+  const receive = (connection: Connection, data: unknown) => hooks.data(connection, data);
+  function onSparkData(this: Primus.Spark, data: unknown): void {
+    const connection = SparkTransport.of(this).connection;
+    if (connection) receive(connection, data);
+  }
+  function onSparkError(this: Primus.Spark, error: Error): void {
+    const connection = SparkTransport.of(this).connection;
+    if (!connection) return;
+    // Primus reports undecodable frames as a ParserError here; transport errors also land
+    // here, and those concern the socket, not a frame the client could correct.
+    if (/decode/i.test(error.message)) hooks.invalidFrame(connection);
+    else logger.debug({ connection: connection.id, err: error.message }, "actionhero-ws: socket error");
+  }
+  function onSparkEnd(this: Primus.Spark): void {
+    void SparkTransport.of(this).connection?.cleanup();
+  }
   primus.on("connection", (spark: Primus.Spark) => {
     const transport = SparkTransport.of(spark);
     const connection = new Connection({
@@ -99,17 +117,12 @@ export function mountSocketServer(
       remotePort: spark.request.socket?.remotePort ?? 0,
       transport,
     });
-    const receive = (data: unknown) => hooks.data(connection, data);
+    transport.connection = connection;
     // Primus's own path (plugins, other parsers) and our fast path end in the same handler.
-    spark.on("data", receive);
     transport.receive = receive;
-    spark.on("error", (error: Error) => {
-      // Primus reports undecodable frames as a ParserError here; transport errors also land
-      // here, and those concern the socket, not a frame the client could correct.
-      if (/decode/i.test(error.message)) hooks.invalidFrame(connection);
-      else logger.debug({ connection: connection.id, err: error.message }, "actionhero-ws: socket error");
-    });
-    spark.on("end", () => void connection.cleanup());
+    spark.on("data", onSparkData);
+    spark.on("error", onSparkError);
+    spark.on("end", onSparkEnd);
     guardSocket(spark, outbound, limitHooks, connection);
     const request = spark.request;
     const opening = hooks.connected(connection, request as HandshakeRequest);

@@ -15,13 +15,13 @@
  * frames the frame itself goes (frame-codec.ts). Both are on every action round trip.
  */
 import type Primus from "primus";
-import type { CloseReason, ConnectionTransport } from "../connection/connection.js";
+import type { CloseReason, Connection, ConnectionTransport } from "../connection/connection.js";
 import { canEncodeOnce, decode, encodeOnce, encodesJson, isPlainJson, undecoded } from "./frame-codec.js";
 import { markWritten } from "./outbound-sweeper.js";
 import { closeNotice } from "../protocol/replies.js";
 
-/** The connection's frame handler. */
-export type FrameReceiver = (frame: unknown) => void;
+/** The frame handler of the socket server, shared by every connection. */
+export type FrameReceiver = (connection: Connection, frame: unknown) => void;
 /** How the transformer puts a packet (an encoded string, or a frame object) on a spark's socket. */
 export type PacketSender = (spark: Primus.Spark, packet: unknown) => void;
 
@@ -43,6 +43,8 @@ function groupSocketOf(spark: Primus.Spark): GroupSocket | undefined {
 }
 
 export class SparkTransport implements ConnectionTransport {
+  /** The connection over this spark, set by the socket server with `receive`. */
+  connection: Connection | undefined = undefined;
   /** Set by the socket server (which also keeps a `data` listener for Primus's path). */
   receive: FrameReceiver | undefined = undefined;
   /** Set by the transformer (which also keeps an `outgoing::data` listener). */
@@ -104,10 +106,11 @@ export class SparkTransport implements ConnectionTransport {
 
   /** A message from the transformer: to the connection when possible, else through Primus. */
   receiveRaw(raw: unknown): void {
-    const { spark, receive } = this;
+    const { spark, receive, connection } = this;
     const primus = spark.primus;
     if (
       receive !== undefined &&
+      connection !== undefined &&
       // After end() Primus drops what still arrives (its listeners are gone): so do we.
       this.#open &&
       primus.transformers.incoming.length === 0 &&
@@ -116,7 +119,7 @@ export class SparkTransport implements ConnectionTransport {
     ) {
       const frame = decode(primus, spark, raw);
       // Strings are Primus's own (`primus::pong::…`) or not frames at all: Primus decides.
-      if (frame !== undecoded && typeof frame !== "string") return receive(frame);
+      if (frame !== undecoded && typeof frame !== "string") return receive(connection, frame);
     }
     spark.emit("incoming::data", raw);
   }
