@@ -3,6 +3,8 @@
 // `flushes` -> engine.io's flush count and packets flushed so far (servers on engine.io),
 // SIGTERM -> exit.
 
+import { getHeapSpaceStatistics } from "node:v8";
+
 const flushed = { flushes: 0, packets: 0 };
 
 /** Counts an engine.io server's flushes (its `flush` event: socket, packets) for `flushes`. */
@@ -22,7 +24,10 @@ export function serveControl(port, extra = {}) {
         globalThis.gc();
         globalThis.gc();
       }
-      process.send({ type: "gc-done", memory: process.memoryUsage() });
+      // V8's young generation (new space), which grows and shrinks with allocation: the
+      // bench subtracts it to show what idle connections keep (bench/README.md "Method").
+      const young = getHeapSpaceStatistics().find((space) => space.space_name === "new_space")?.space_size ?? 0;
+      process.send({ type: "gc-done", memory: { ...process.memoryUsage(), young } });
     }
     if (message?.type === "flushes") process.send({ type: "flushes-done", ...flushed });
   });
