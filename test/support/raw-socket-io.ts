@@ -35,11 +35,12 @@ export class RawSocketIo {
     socket.on("disconnect", () => (this.disconnected = true));
   }
 
-  /** Connects to `<url>/primus` on one socket.io transport and waits for the welcome frame. */
-  static async open(url: string, transport: IoTransport, options: { path?: string; extraHeaders?: Record<string, string>; query?: Record<string, string>; rejectUnauthorized?: boolean } = {}): Promise<RawSocketIo> {
+  /** Connects to `<url>/primus` on one socket.io transport (or from it to websocket) and waits for the welcome frame. */
+  static async open(url: string, transport: IoTransport, options: { path?: string; extraHeaders?: Record<string, string>; query?: Record<string, string>; rejectUnauthorized?: boolean; upgrade?: boolean } = {}): Promise<RawSocketIo> {
     const socket = io(url, {
       path: options.path ?? "/primus",
-      transports: [transport],
+      // `upgrade`: start on `transport` (polling), then upgrade to websocket as browsers do
+      transports: options.upgrade ? [transport, "websocket"] : [transport],
       forceNew: true,
       reconnection: false,
       timeout: 5000,

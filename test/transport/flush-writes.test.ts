@@ -36,11 +36,12 @@ function countWrites(ts: TestServer): { total(): number } {
 }
 
 /** A member of defaultRoom gets `burst` server broadcasts sent at once; returns its OS writes. */
-async function burstTo(options: ActionheroWsOptions): Promise<{ writes: number; messages: unknown[] }> {
+async function burstTo(options: ActionheroWsOptions, upgrade = false): Promise<{ writes: number; messages: unknown[] }> {
   const ts = await startTestServer(options);
   const writes = countWrites(ts);
-  const member = await RawSocketIo.open(ts.url, "websocket");
+  const member = await RawSocketIo.open(ts.url, upgrade ? "polling" : "websocket", { upgrade });
   try {
+    if (upgrade) await upgraded(member);
     const joined = await member.request({ event: "roomAdd", room: "defaultRoom", messageId: "join" });
     expect(joined.status).to.equal("OK");
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -57,6 +58,19 @@ async function burstTo(options: ActionheroWsOptions): Promise<{ writes: number; 
   }
 }
 
+/** Waits until socket.io-client has moved from long-polling to the websocket. */
+async function upgraded(member: RawSocketIo): Promise<void> {
+  const engine = member.socket.io.engine;
+  if (engine.transport.name === "websocket") return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("no upgrade to websocket within 5 s")), 5000);
+    engine.once("upgrade", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 describe("one socket write per engine.io flush", () => {
   const expected = Array.from({ length: burst }, (_, i) => `m${i}`);
 
@@ -64,6 +78,12 @@ describe("one socket write per engine.io flush", () => {
     const { writes, messages } = await burstTo({});
     expect(messages).to.deep.equal(expected);
     // the first message goes out alone (the socket was idle), the rest in one flush
+    expect(writes).to.be.at.most(3);
+  });
+
+  it("does the same for a client that upgraded from long-polling to the websocket", async () => {
+    const { writes, messages } = await burstTo({}, true);
+    expect(messages).to.deep.equal(expected);
     expect(writes).to.be.at.most(3);
   });
 
