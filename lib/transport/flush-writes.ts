@@ -2,7 +2,7 @@
  * One socket write per engine.io flush. engine.io's websocket transport writes each packet
  * of a flush with its own `socket.write`, and Node hands every one to the kernel at once: a
  * write syscall per delivery, even when a burst of says queued six packets for a socket
- * (bench/README.md, "Where the remaining fan-out cost was"). Corking the TCP socket for the
+ * (bench/README.md, "Where the fan-out cost was"). Corking the TCP socket for the
  * flush turns them into one `writev`: engine.io emits `flush` just before the transport sends
  * and `drain` just after, in the same synchronous call, so nothing waits longer.
  *
