@@ -83,12 +83,12 @@ export class StickyRouter {
       // kernel and reach the worker with the socket, but a read already under way in the
       // primary while the handle is queued for sending would be lost.
       if (head.length < end + 4 + body) return;
-      socket.off("data", onData);
-      stopReading(socket);
-      socket.setTimeout(0);
       const lineEnd = head.indexOf("\r\n");
       const worker = this.#choose(head.subarray(0, lineEnd).toString("latin1"));
       if (!worker) return this.#refuse(socket, onData, 503, "no worker is ready");
+      socket.off("data", onData);
+      stopReading(socket);
+      socket.setTimeout(0);
       const message: HandedConnection = { type: "actionhero-ws:connection", head: head.toString("latin1") };
       this.handed++;
       worker.send(message, socket, (error: Error | null) => {
@@ -130,16 +130,24 @@ export class StickyRouter {
 }
 
 /**
- * Stops the primary reading a socket it hands over. `pause()` alone only stops the stream's
- * flow: the handle goes on reading, and Node drops whatever the primary still reads from
- * the moment the handle is sent until the worker's acknowledgement closes it here. A
+ * Stops the primary reading a socket it hands over, for good. `pause()` alone only stops the
+ * stream's flow: the handle goes on reading, and Node drops whatever the primary still reads
+ * from the moment the handle is sent until the worker's acknowledgement closes it here. A
  * websocket client's first frame, sent right after the worker's 101, was lost that way
  * whenever the primary and the worker both ran late (all cores busy), and the client
  * waited forever (bench/README.md, "Several cores"). Node has no public call for this
  * (net.Server's `pauseOnConnect` only helps a primary that reads nothing): the handle's own.
+ *
+ * Stopping the handle is not enough on its own: the stream, below its high-water mark after
+ * the chunk just read, asks for more on the next tick (`_read`), and `_read` starts the
+ * handle again. A socket sent at once is detached by then, but one that waits in Node's
+ * queue (the worker has not acknowledged the previous handle yet: any burst) was read
+ * again, and its client's first frame lost (test/workers/queued-handoff.test.ts). This
+ * socket's stream never reads again: its `_read` does nothing.
  */
 function stopReading(socket: Socket): void {
   socket.pause();
+  (socket as unknown as { _read: (size: number) => void })._read = () => undefined;
   const handle = (socket as unknown as { _handle?: { reading?: boolean; readStop?: () => number } | null })._handle;
   if (typeof handle?.readStop !== "function") return;
   handle.reading = false;
