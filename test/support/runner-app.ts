@@ -13,6 +13,8 @@
  * after each round of I/O, as on a machine whose cores are all taken: what a client sends
  * right after its connection was handed over arrives while neither the primary nor the
  * worker is looking (test/workers/handoff.test.ts).
+ * RUNNER_WORKER_BUSY=<ms>: the same in the workers only: they take that long to acknowledge
+ * a connection, so the primary's next ones wait in Node's queue (test/workers/queued-handoff.test.ts).
  */
 import cluster from "node:cluster";
 import express from "express";
@@ -27,7 +29,7 @@ const logger: Logger = { debug: log("debug"), info: log("info"), warn: log("warn
 
 if (cluster.isPrimary) cluster.setupPrimary({ serialization: "json" });
 
-const busyMs = Number(process.env.RUNNER_BUSY ?? 0);
+const busyMs = Number((cluster.isPrimary ? undefined : process.env.RUNNER_WORKER_BUSY) ?? process.env.RUNNER_BUSY ?? 0);
 if (busyMs > 0) {
   // in the check phase, right after the I/O just read: a process comes back to its
   // sockets only after what the others did meanwhile
