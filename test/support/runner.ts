@@ -4,7 +4,11 @@
  * (the workers exit when their primary's IPC channel closes).
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { startRedisServer, type RedisServer } from "./redis-server.js";
 
 const ENTRY = fileURLToPath(new URL("./runner-app.js", import.meta.url));
 
@@ -82,6 +86,32 @@ export class RunnerProcess {
   async kill(): Promise<void> {
     if (this.running) this.child.kill("SIGKILL");
     await this.exit(5_000).catch(() => undefined);
+  }
+}
+
+/** A runner on a Redis and a public dir of its own, listening; stop() ends all three. */
+export interface StartedRunner {
+  runner: RunnerProcess;
+  redis: RedisServer;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function startRunnerWithRedis(env: Record<string, string>, name: string, listenMs = 90_000): Promise<StartedRunner> {
+  const redis = await startRedisServer();
+  const publicDir = mkdtempSync(path.join(os.tmpdir(), `actionhero-ws-${name}-`));
+  const runner = RunnerProcess.start({ RUNNER_REDIS: redis.url, RUNNER_PUBLIC: publicDir, ...env });
+  const stop = async () => {
+    await runner.kill();
+    await redis.stop();
+    rmSync(publicDir, { recursive: true, force: true });
+  };
+  try {
+    const listening = await runner.line((l) => l.event === "listening", listenMs, "listening line");
+    return { runner, redis, port: Number(listening.port), stop };
+  } catch (error) {
+    await stop();
+    throw error;
   }
 }
 

@@ -8,32 +8,21 @@
  * make that window wide: without the fix about half of these clients were never welcomed.
  */
 import { expect } from "chai";
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { RawSocketIo } from "../support/raw-socket-io.js";
-import { startRedisServer, type RedisServer } from "../support/redis-server.js";
-import { RunnerProcess } from "../support/runner.js";
+import { startRunnerWithRedis, type StartedRunner } from "../support/runner.js";
 
 describe("runCluster: a handed connection's later bytes reach the worker", function () {
   this.timeout(120_000);
-  let redis: RedisServer;
-  let publicDir: string;
-  let runner: RunnerProcess;
+  let started: StartedRunner | undefined;
   let url: string;
 
   before(async function () {
-    redis = await startRedisServer();
-    publicDir = mkdtempSync(path.join(os.tmpdir(), "actionhero-ws-handoff-"));
-    runner = RunnerProcess.start({ RUNNER_REDIS: redis.url, RUNNER_WORKERS: "2", RUNNER_PUBLIC: publicDir, RUNNER_BUSY: "20" });
-    const listening = await runner.line((l) => l.event === "listening", 60_000, "listening line");
-    url = `http://127.0.0.1:${String(listening.port)}`;
+    started = await startRunnerWithRedis({ RUNNER_WORKERS: "2", RUNNER_BUSY: "20" }, "handoff", 60_000);
+    url = `http://127.0.0.1:${started.port}`;
   });
 
   after(async () => {
-    await runner?.kill();
-    await redis?.stop();
-    if (publicDir) rmSync(publicDir, { recursive: true, force: true });
+    await started?.stop();
   });
 
   it("welcomes every websocket client while the primary and the workers run late (no first frame lost)", async () => {

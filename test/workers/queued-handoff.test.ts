@@ -12,13 +12,9 @@
  * worker all the same (ws takes bytes that follow the request head as the socket's first).
  */
 import { expect } from "chai";
-import { mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
-import os from "node:os";
-import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { startRedisServer, type RedisServer } from "../support/redis-server.js";
-import { RunnerProcess } from "../support/runner.js";
+import { startRunnerWithRedis, type StartedRunner } from "../support/runner.js";
 
 /** A masked websocket text frame (a zero mask: the payload goes out as it is). */
 function textFrame(text: string): Buffer {
@@ -59,24 +55,17 @@ function connectEarly(port: number, earlyMs: number, waitMs: number): Promise<{ 
 
 describe("runCluster: connections waiting in the queue to their worker", function () {
   this.timeout(120_000);
-  let redis: RedisServer;
-  let publicDir: string;
-  let runner: RunnerProcess;
+  let started: StartedRunner | undefined;
   let port: number;
 
   before(async function () {
-    redis = await startRedisServer();
-    publicDir = mkdtempSync(path.join(os.tmpdir(), "actionhero-ws-queued-"));
     // one worker (every connection queues behind the one before), slow to acknowledge
-    runner = RunnerProcess.start({ RUNNER_REDIS: redis.url, RUNNER_WORKERS: "1", RUNNER_PUBLIC: publicDir, RUNNER_WORKER_BUSY: "150" });
-    const listening = await runner.line((l) => l.event === "listening", 90_000, "listening line");
-    port = Number(listening.port);
+    started = await startRunnerWithRedis({ RUNNER_WORKERS: "1", RUNNER_WORKER_BUSY: "150" }, "queued");
+    port = started.port;
   });
 
   after(async () => {
-    await runner?.kill();
-    await redis?.stop();
-    if (publicDir) rmSync(publicDir, { recursive: true, force: true });
+    await started?.stop();
   });
 
   it("passes on what a client sends before its connection reached the worker (no frame read by the primary)", async () => {
