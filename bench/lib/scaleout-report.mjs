@@ -8,44 +8,46 @@ const each = (list, fmt) => list.map(fmt).join(" / ");
 const sum = (list) => list.reduce((a, b) => a + b, 0);
 const mean = (list) => sum(list) / list.length;
 
-function failed(r, columns) {
-  return `| ${r.name} | ${r.run} | failed: ${r.error.split("\n")[0].replace(/\|/g, "/")} |${" |".repeat(columns - 3)}`;
-}
-
-function roomsTable(rows, nodes) {
-  const lines = [
-    "| target | run | received from Redis, per node | deliveries, per node | node CPU ms, per node | node CPU ms, mean | Redis CPU µs/publish (net of idle) | publishes | p50 / p99 ms | other jobs % |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-  ];
+/**
+ * One row per run: `columns` are [heading, cell(row)] after the target and run columns; a
+ * failed run shows its error instead.
+ */
+function runTable(rows, columns) {
+  const headings = ["target", "run", ...columns.map(([heading]) => heading)];
+  const lines = [`| ${headings.join(" | ")} |`, `|${" --- |".repeat(headings.length)}`];
   for (const r of rows) {
-    if (r.error) lines.push(failed(r, 10));
-    else lines.push(`| ${r.name} | ${r.run} | ${each(r.received, n0)} | ${each(r.deliveries, n0)} | ${each(r.nodeCpuMs, (x) => f(x, 0))} | ${f(sum(r.nodeCpuMs) / nodes, 0)} | ${f(r.redisCpuUsPerPublish, 2)} (${f(r.redisNetCpuUsPerPublish, 2)}) | ${n0(r.publishes)} ${r.publishKind} | ${f(r.p50)} / ${f(r.p99)} | ${f(r.otherJobsPct, 0)} |`);
+    if (r.error) lines.push(`| ${r.name} | ${r.run} | failed: ${r.error.split("\n")[0].replace(/\|/g, "/")} |${" |".repeat(columns.length - 1)}`);
+    else lines.push(`| ${r.name} | ${r.run} | ${columns.map(([, cellOf]) => cellOf(r)).join(" | ")} |`);
   }
   return lines;
+}
+
+const received = ["received from Redis, per node", (r) => each(r.received, n0)];
+const deliveries = ["deliveries, per node", (r) => each(r.deliveries, n0)];
+const nodeCpu = ["node CPU ms, per node", (r) => each(r.nodeCpuMs, (x) => f(x, 0))];
+const nodeCpuMean = (nodes) => ["node CPU ms, mean", (r) => f(sum(r.nodeCpuMs) / nodes, 0)];
+const redisCpu = ["Redis CPU µs/publish (net of idle)", (r) => `${f(r.redisCpuUsPerPublish, 2)} (${f(r.redisNetCpuUsPerPublish, 2)})`];
+const publishes = ["publishes", (r) => `${n0(r.publishes)} ${r.publishKind}`];
+const latency = ["p50 / p99 ms", (r) => `${f(r.p50)} / ${f(r.p99)}`];
+const otherJobs = ["other jobs %", (r) => f(r.otherJobsPct, 0)];
+
+function roomsTable(rows, nodes) {
+  return runTable(rows, [received, deliveries, nodeCpu, nodeCpuMean(nodes), redisCpu, publishes, latency, otherJobs]);
 }
 
 function listenTable(rows, nodes) {
-  const lines = [
-    "| target | run | received from Redis, per listening node | deliveries, per node | node CPU ms, per node | node CPU ms, mean | publisher node: CPU ms (received) | Redis CPU µs/publish (net of idle) | publishes | other jobs % |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-  ];
-  for (const r of rows) {
-    if (r.error) lines.push(failed(r, 10));
-    else lines.push(`| ${r.name} | ${r.run} | ${each(r.received, n0)} | ${each(r.deliveries, n0)} | ${each(r.nodeCpuMs, (x) => f(x, 0))} | ${f(sum(r.nodeCpuMs) / nodes, 0)} | ${f(r.publisherCpuMs, 0)} (${n0(r.publisherReceived)}) | ${f(r.redisCpuUsPerPublish, 2)} (${f(r.redisNetCpuUsPerPublish, 2)}) | ${n0(r.publishes)} ${r.publishKind} | ${f(r.otherJobsPct, 0)} |`);
-  }
-  return lines;
+  return runTable(rows, [
+    ["received from Redis, per listening node", received[1]], deliveries, nodeCpu, nodeCpuMean(nodes),
+    ["publisher node: CPU ms (received)", (r) => `${f(r.publisherCpuMs, 0)} (${n0(r.publisherReceived)})`],
+    redisCpu, publishes, otherJobs,
+  ]);
 }
 
 function fanoutTable(rows) {
-  const lines = [
-    "| target | run | server CPU µs/delivery (4 nodes) | node CPU ms, per node | received from Redis, per node | Redis CPU µs/publish (net of idle) | publishes | deliveries/s | p50 / p99 ms | other jobs % |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-  ];
-  for (const r of rows) {
-    if (r.error) lines.push(failed(r, 10));
-    else lines.push(`| ${r.name} | ${r.run} | ${f(r.serverCpuUsPerDelivery, 2)} | ${each(r.nodeCpuMs, (x) => f(x, 0))} | ${each(r.received, n0)} | ${f(r.redisCpuUsPerPublish, 2)} (${f(r.redisNetCpuUsPerPublish, 2)}) | ${n0(r.publishes)} ${r.publishKind} | ${n0(r.deliveriesPerSecond)} | ${f(r.p50)} / ${f(r.p99)} | ${f(r.otherJobsPct, 0)} |`);
-  }
-  return lines;
+  return runTable(rows, [
+    ["server CPU µs/delivery (4 nodes)", (r) => f(r.serverCpuUsPerDelivery, 2)], nodeCpu, received, redisCpu, publishes,
+    ["deliveries/s", (r) => n0(r.deliveriesPerSecond)], latency, otherJobs,
+  ]);
 }
 
 /** Median (min–max) of one figure of a target over its runs. */

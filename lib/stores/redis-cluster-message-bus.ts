@@ -126,13 +126,14 @@ export class RedisClusterMessageBus extends EventEmitter implements MessageBus {
 
   async publish(message: BusMessage, toNode?: string): Promise<void> {
     if (this.#closed) throw new Error("actionhero-ws: message bus is closed");
-    const raw = encodeBusMessage(message, this.#deadline.stamp(message));
+    const deliverBy = this.#deadline.stamp(message);
+    const raw = encodeBusMessage(message, deliverBy);
     const channel = message.messageType === "chat"
       ? this.#roomChannels.get(message.connection.room) ?? this.channels.room(message.connection.room)
       : toNode === undefined ? this.channels.all : this.channels.node(toNode);
     const history = this.#history;
     if (history !== undefined && message.messageType === "chat") {
-      await history.publish(this.#send, message.connection.room, channel, raw);
+      await history.publish(this.#send, message.connection.room, channel, raw, deliverBy);
       return;
     }
     await this.#connection.run(() => this.#connection.cluster.sPublish(channel, raw));

@@ -132,13 +132,14 @@ export class RedisMessageBus extends EventEmitter implements MessageBus {
     if (this.#closed) throw new Error("actionhero-ws: message bus is closed");
     // Stamped just before the command's own timer starts, so the deadline falls at least
     // the margin before the moment run() gives up and the say is answered with an error.
-    const raw = encodeBusMessage(message, this.#deadline.stamp(message));
+    const deliverBy = this.#deadline.stamp(message);
+    const raw = encodeBusMessage(message, deliverBy);
     const channel = message.messageType === "chat"
       ? this.#roomChannels.get(message.connection.room) ?? this.channels.room(message.connection.room)
       : toNode === undefined ? this.channels.all : this.channels.node(toNode);
     const history = this.#history;
     if (history !== undefined && message.messageType === "chat") {
-      await history.publish(this.#send, message.connection.room, channel, raw);
+      await history.publish(this.#send, message.connection.room, channel, raw, deliverBy);
       return;
     }
     await this.#publisher.run((c) => c.publish(channel, raw));

@@ -90,11 +90,6 @@ async function runScript(send: SendCommand, script: string, sha: string, keys: [
   }
 }
 
-/** The `deliverBy` that encodeBusMessage appends last, or "" (bus-message-codec.ts). */
-function deadlineOf(raw: string): string {
-  return /,"deliverBy":(\d+)}$/.exec(raw)?.[1] ?? "";
-}
-
 export class RedisRoomHistory {
   readonly #keys: HistoryKeys;
   readonly #size: string;
@@ -109,10 +104,10 @@ export class RedisRoomHistory {
     this.#metaTtl = String(Math.max(settings.metaTtlMs, settings.ttlMs));
   }
 
-  /** Appends and publishes `raw` on `channel` in one script; rejects when Redis ran it past `raw`'s deadline. */
-  async publish(send: SendCommand, room: string, channel: string, raw: string): Promise<void> {
+  /** Appends and publishes `raw` on `channel` in one script; rejects when Redis ran it past `deliverBy` (ms, Redis' clock). */
+  async publish(send: SendCommand, room: string, channel: string, raw: string, deliverBy: number | undefined): Promise<void> {
     const reply = await runScript(send, APPEND, APPEND_SHA, [this.#keys.stream(room), this.#keys.meta(room)],
-      [channel, raw, this.#size, this.#ttl, this.#metaTtl, room, this.publishCommand, deadlineOf(raw)]);
+      [channel, raw, this.#size, this.#ttl, this.#metaTtl, room, this.publishCommand, deliverBy === undefined ? "" : String(deliverBy)]);
     if (reply === -1) throw new Error("actionhero-ws: Redis ran the publish after the message's delivery deadline (deliverBy): not delivered");
   }
 
